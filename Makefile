@@ -1,0 +1,85 @@
+# xuexi — the two commands: `make run` and `make test`. See README.md.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PG_URL ?= postgres://postgres@127.0.0.1:5432/xuexi
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: run serve test test-sqlite test-postgres lint format worker beat bench messages lock \
+        install install-dev migrate demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.base: requirements/base.lock | $(BIN)/python
+	$(BIN)/pip install -q --disable-pip-version-check --require-hashes -r requirements/base.lock
+	touch $@
+
+$(VENV)/.dev: requirements/dev.lock | $(BIN)/python
+	$(BIN)/pip install -q --disable-pip-version-check --require-hashes -r requirements/dev.lock
+	touch $(VENV)/.base $@
+
+install: $(VENV)/.base
+install-dev: $(VENV)/.dev
+
+migrate: install
+	$(MANAGE) migrate --no-input -v 0
+
+demo: migrate
+	$(MANAGE) seed_demo
+
+## make run — set up everything and serve http://127.0.0.1:8000 (HTTP + WebSocket, one process)
+run: demo serve
+
+serve: install
+	@echo "xuexi is serving on http://$(HOST):$(PORT)/  (SMS codes go to var/sms-outbox.jsonl)"
+	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --lifespan off
+
+## make test — the whole suite on SQLite, then on PostgreSQL + Redis when they answer
+test: install-dev
+	@scripts/browser-deps.sh || [ -z "$$CI" ]
+	$(MAKE) --no-print-directory test-sqlite
+	@if [ -n "$$DATABASE_URL" ] || (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then \
+	  $(MAKE) --no-print-directory test-postgres; \
+	else echo "PostgreSQL not reachable on 127.0.0.1:5432: skipped the PostgreSQL pass"; fi
+
+test-sqlite: install-dev
+	@echo "== tests on SQLite, local-memory cache =="
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+test-postgres: install-dev
+	@echo "== tests on PostgreSQL$$( (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && echo ' + Redis') =="
+	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} \
+	REDIS_URL=$${REDIS_URL:-$$( (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && echo $(REDIS_TEST_URL))} \
+	  $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+	$(BIN)/lint-imports
+
+format: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## Production-style background jobs (needs REDIS_URL)
+worker: install
+	$(BIN)/celery -A config worker -l info
+beat: install
+	$(BIN)/celery -A config beat -l info
+
+## Translations: rebuild the compiled catalogues from locale/*/LC_MESSAGES/django.po
+messages: install
+	$(MANAGE) compilemessages -v 0
+
+## Regenerate the lock files after editing pyproject.toml (needs `pip install uv`)
+lock:
+	uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -q -o requirements/base.lock
+	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -q -o requirements/dev.lock
+
+clean:
+	rm -rf $(VENV) var/static .mypy_cache .ruff_cache

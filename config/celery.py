@@ -1,0 +1,11 @@
+"""Celery app. In the embedded default tasks run eagerly in-process (see settings)."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("xuexi")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

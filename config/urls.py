@@ -1,0 +1,19 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from xuexi.api.main import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("django-admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("xuexi.accounts.urls")),
+    path("console/", include("xuexi.organizations.urls")),
+    path("", include("xuexi.web.urls")),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

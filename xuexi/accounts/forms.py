@@ -1,0 +1,78 @@
+"""Page forms. Rules live in the services; forms only shape input and show errors."""
+
+from __future__ import annotations
+
+from django import forms
+
+from xuexi.core.errors import DomainError, ValidationFailed
+
+phone_field = forms.CharField(
+    label="手机号",
+    max_length=20,
+    widget=forms.TextInput(
+        attrs={"inputmode": "numeric", "autocomplete": "tel", "placeholder": "请输入手机号"}
+    ),
+)
+code_field = forms.CharField(
+    label="验证码",
+    max_length=6,
+    widget=forms.TextInput(
+        attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "placeholder": "6 位验证码"}
+    ),
+)
+
+
+def _password(label: str, autocomplete: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        strip=False,
+        widget=forms.PasswordInput(
+            attrs={"autocomplete": autocomplete, "placeholder": "至少 8 位，含字母和数字"}
+        ),
+    )
+
+
+class ServiceForm(forms.Form):
+    """A form that can show a service's refusal against the right field."""
+
+    def add_domain_error(self, error: DomainError) -> None:
+        if isinstance(error, ValidationFailed):
+            for field, message in error.details.get("fields", {}).items():
+                self.add_error(field if field in self.fields else None, message)
+        else:
+            self.add_error(None, error.message)
+
+
+class PasswordLoginForm(ServiceForm):
+    phone = phone_field
+    password = forms.CharField(
+        label="密码",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "placeholder": "请输入密码"}),
+    )
+
+
+class SmsLoginForm(ServiceForm):
+    phone = phone_field
+    code = code_field
+
+
+class RegisterForm(ServiceForm):
+    real_name = forms.CharField(
+        label="真实姓名",
+        max_length=30,
+        widget=forms.TextInput(attrs={"autocomplete": "name", "placeholder": "与身份证一致"}),
+    )
+    phone = phone_field
+    code = code_field
+    password = _password("设置密码", "new-password")
+    agree = forms.BooleanField(
+        label="我已阅读并同意《用户协议》和《隐私政策》",
+        error_messages={"required": "请先阅读并同意用户协议和隐私政策。"},
+    )
+
+
+class PasswordResetForm(ServiceForm):
+    phone = phone_field
+    code = code_field
+    new_password = _password("新密码", "new-password")

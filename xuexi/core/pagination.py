@@ -1,0 +1,82 @@
+"""Cursor (keyset) pagination for API lists: ``{"items", "next_cursor"}`` (API.md).
+
+The cursor is an opaque, URL-safe token holding the sort key of the last row served, so pages
+stay stable while rows are added and cost one indexed range query however deep one goes.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from django.db.models import Model, Q, QuerySet
+
+from xuexi.core.errors import ValidationFailed
+
+M = TypeVar("M", bound=Model)
+
+MAX_LIMIT = 100
+DEFAULT_LIMIT = 20
+
+
+@dataclass
+class Page(Generic[M]):
+    items: list[M]
+    next_cursor: str | None
+
+
+def _encode(values: list[Any]) -> str:
+    raw = json.dumps(values, default=str, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, TypeError) as exc:
+        raise ValidationFailed({"cursor": "分页游标无效。"}) from exc
+    if not isinstance(values, list):
+        raise ValidationFailed({"cursor": "分页游标无效。"})
+    return values
+
+
+def clamp_limit(limit: int | None) -> int:
+    if limit is None:
+        return DEFAULT_LIMIT
+    if limit < 1 or limit > MAX_LIMIT:
+        raise ValidationFailed({"limit": f"每页数量须在 1 到 {MAX_LIMIT} 之间。"})
+    return limit
+
+
+def paginate(
+    queryset: QuerySet[M], *, cursor: str | None, limit: int | None, field: str = "id"
+) -> Page[M]:
+    """One page of ``queryset`` ordered by ``field`` descending, then ``id`` descending.
+
+    ``field`` must be a non-null column; ``id`` breaks ties so no row is skipped or repeated.
+    """
+    size = clamp_limit(limit)
+    ordered = queryset.order_by(f"-{field}", "-id") if field != "id" else queryset.order_by("-id")
+    if cursor:
+        values = _decode(cursor)
+        if field == "id":
+            if len(values) != 1:
+                raise ValidationFailed({"cursor": "分页游标无效。"})
+            ordered = ordered.filter(id__lt=values[0])
+        else:
+            if len(values) != 2:
+                raise ValidationFailed({"cursor": "分页游标无效。"})
+            ordered = ordered.filter(
+                Q(**{f"{field}__lt": values[0]}) | Q(**{field: values[0], "id__lt": values[1]})
+            )
+    rows = list(ordered[: size + 1])
+    next_cursor = None
+    if len(rows) > size:
+        rows = rows[:size]
+        last = rows[-1]
+        key = [last.pk] if field == "id" else [getattr(last, field), last.pk]
+        next_cursor = _encode(key)
+    return Page(items=rows, next_cursor=next_cursor)

@@ -1,0 +1,130 @@
+"""The organisation tree, memberships and scoped roles.
+
+The tree is a materialised path (django-treebeard ``MP_Node``): a subtree is one indexed
+prefix query on ``path`` on SQLite and PostgreSQL alike, never recursion in Python.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from treebeard.mp_tree import MP_Node
+
+
+class OrganizationKind(models.TextChoices):
+    PLATFORM = "platform", "学习平台"
+    PROVINCE = "province", "省"
+    CITY = "city", "市"
+    COUNTY = "county", "县（市、区）"
+    LINE = "line", "系统"
+    UNIT = "unit", "单位"
+    GENERAL_BRANCH = "general_branch", "党总支"
+    BRANCH = "branch", "党支部"
+    GROUP = "group", "学习小组"
+
+
+class ManagementLine(models.TextChoices):
+    """The system/industry line a node is managed by besides geography (分系统分行业)."""
+
+    PROVINCIAL_ORGANS = "provincial_organs", "省直机关"
+    UNIVERSITIES = "universities", "高校"
+    STATE_ENTERPRISES = "state_enterprises", "国企"
+    OTHER = "other", "其他"
+
+
+class Organization(MP_Node):
+    name = models.CharField("名称", max_length=100)
+    kind = models.CharField("类型", max_length=20, choices=OrganizationKind.choices)
+    line = models.CharField(
+        "所属系统", max_length=30, choices=ManagementLine.choices, blank=True, default=""
+    )
+    code = models.CharField("组织编码", max_length=40, unique=True)
+    expected_members = models.PositiveIntegerField("应注册人数", default=0)
+    is_open = models.BooleanField("开放", default=True)
+    created_at = models.DateTimeField("创建时间", default=timezone.now)
+
+    node_order_by: ClassVar[list[str]] = []
+
+    class Meta:
+        verbose_name = "学习组织"
+        verbose_name_plural = "学习组织"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A member's place in an organisation. History is kept: a transfer ends one and opens one."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="memberships"
+    )
+    started_at = models.DateTimeField("加入时间", default=timezone.now)
+    ended_at = models.DateTimeField("离开时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "组织关系"
+        verbose_name_plural = "组织关系"
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(ended_at__isnull=True), name="one_current_membership"
+            )
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["organization", "ended_at"], name="membership_org_current")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.organization_id}"
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "学习管理员"
+    MAIN_ADMIN = "main_admin", "主管理员"
+    CORRESPONDENT = "correspondent", "通讯员"
+    EDITOR = "editor", "编辑"
+    COMMENTATOR = "commentator", "评论员"
+    MODERATOR = "moderator", "审核员"
+    OPERATOR = "operator", "运营人员"
+
+
+ADMINISTRATIVE_ROLES = frozenset({Role.ADMIN, Role.MAIN_ADMIN, Role.OPERATOR})
+
+
+class RoleGrant(models.Model):
+    """A role held on a node; it covers the node's whole subtree."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_grants"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="role_grants"
+    )
+    role = models.CharField("角色", max_length=20, choices=Role.choices)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    granted_at = models.DateTimeField("授予时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "角色授权"
+        verbose_name_plural = "角色授权"
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["user", "organization", "role"], name="one_grant_per_role_and_node"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.role} @ {self.organization_id}"

@@ -1,0 +1,66 @@
+"""The member shell: 学习 / 视频 / 答题 / 我的, and the health check."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from xuexi.organizations.selectors import (
+    membership_current,
+    organization_path_names,
+    role_grants_of,
+)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/home.html")
+
+
+@login_required
+def videos(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/videos.html")
+
+
+@login_required
+def quizzes(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/quizzes.html")
+
+
+@login_required
+def me(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    membership = membership_current(user)  # type: ignore[arg-type]
+    path_names = organization_path_names(membership.organization) if membership else []
+    grants = list(role_grants_of(user).select_related("organization"))  # type: ignore[arg-type]
+    return render(
+        request,
+        "web/me.html",
+        {"membership": membership, "path_names": path_names, "grants": grants},
+    )
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness and readiness: the database answers a query and the cache a round trip."""
+    checks = {"status": "ok", "database": "ok", "cache": "ok"}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:  # any failure means "not ready"; the body says which part
+        checks["database"] = "error"
+    try:
+        cache.set("healthz", "1", 5)
+        if cache.get("healthz") != "1":
+            checks["cache"] = "error"
+    except Exception:
+        checks["cache"] = "error"
+    healthy = checks["database"] == "ok" and checks["cache"] == "ok"
+    if not healthy:
+        checks["status"] = "error"
+    return JsonResponse(checks, status=200 if healthy else 503)
