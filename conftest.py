@@ -32,9 +32,9 @@ class Outbox:
 
     def last_code(self, phone: str, purpose: str | None = None) -> str:
         for message in reversed(self.messages()):
-            if message["phone"] == phone and (purpose is None or message["purpose"] == purpose):
-                if message.get("code"):
-                    return str(message["code"])
+            wanted = message["phone"] == phone and purpose in (None, message["purpose"])
+            if wanted and message.get("code"):
+                return str(message["code"])
         raise AssertionError(f"no code was sent to {phone}")
 
 
@@ -59,3 +59,67 @@ def run_on_commit(django_capture_on_commit_callbacks: Callable[..., Any]) -> Cal
 def _fast_password_hashing(settings: Any) -> None:
     """PBKDF2's real cost belongs in production, not in thousands of test sign-ins."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def locmem_cache(settings: Any) -> None:
+    """For tests that travel in time past a cache TTL: Redis keeps real time, locmem does not."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "time-travel",
+        }
+    }
+
+
+@pytest.fixture
+def personas(db: Any) -> dict[str, Any]:
+    """The fixed cast of the persona matrix (ARCHITECTURE.md), on a small tree.
+
+    全国学习平台 › 示范省 › 东州市 › 县A › 支部A1 / 县B › 支部B1. ``outsider`` administers the
+    sibling county B; ``member`` belongs to branch A1; ``stranger`` has no organisation at all.
+    """
+    from xuexi.accounts.tests.factories import UserFactory
+    from xuexi.organizations.models import Organization
+    from xuexi.organizations.services import membership_place, role_grant
+
+    def child(parent: Organization, name: str, kind: str, code: str) -> Organization:
+        return Organization.objects.add_child(parent, {"name": name, "kind": kind, "code": code})
+
+    root = Organization.objects.add_root({"name": "全国学习平台", "kind": "platform", "code": "P"})
+    province = child(root, "示范省", "province", "P-1")
+    city = child(province, "东州市", "city", "P-1-1")
+    county_a = child(city, "县A", "county", "P-1-1-1")
+    county_b = child(city, "县B", "county", "P-1-1-2")
+    branch_a = child(county_a, "支部A1", "branch", "P-1-1-1-1")
+    branch_b = child(county_b, "支部B1", "branch", "P-1-1-2-1")
+    orgs = {
+        "root": root,
+        "province": province,
+        "city": city,
+        "county_a": county_a,
+        "county_b": county_b,
+        "branch_a": branch_a,
+        "branch_b": branch_b,
+    }
+
+    cast = {
+        "operator": ("13800000000", "root", "operator", "root"),
+        "province_admin": ("13800000001", "province", "main_admin", "province"),
+        "county_admin": ("13800000002", "county_a", "main_admin", "county_a"),
+        "outsider": ("13800000003", "county_b", "main_admin", "county_b"),
+        "branch_admin": ("13800000004", "branch_a", "admin", "branch_a"),
+        "member": ("13800000005", None, None, "branch_a"),
+        "member_b": ("13800000006", None, None, "branch_b"),
+        "stranger": ("13800000007", None, None, None),
+    }
+    people: dict[str, Any] = {"orgs": orgs}
+    for name, (phone, role_on, role, member_of) in cast.items():
+        user = UserFactory.create(phone=phone)
+        if member_of:
+            membership_place(user=user, organization=orgs[member_of])
+        if role_on and role:
+            role_grant(user=user, organization=orgs[role_on], role=role, granted_by=None)
+            user.refresh_from_db()
+        people[name] = user
+    return people

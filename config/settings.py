@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "xuexi.web.middleware.DomainErrorPageMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -182,11 +183,12 @@ PASSWORD_HASHERS = env.list(
     ],
 )
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 8}},
-    {"NAME": "xuexi.accounts.passwords.LettersAndDigitsValidator"},
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
-     "OPTIONS": {"user_attributes": ("phone",)}},
+    {"NAME": "xuexi.accounts.passwords.MemberPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("phone",)},
+    },
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "web:home"
@@ -197,7 +199,10 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = "xuexi.accounts.lockout.cooloff_for"
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_USERNAME_FORM_FIELD = "phone"
+AXES_USERNAME_CALLABLE = "xuexi.accounts.lockout.username_from"
 AXES_RESET_ON_SUCCESS = True
+# The lock runs from the fifth failure; tries while locked neither count nor extend it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_DISABLE_ACCESS_LOG = True  # the login log is ours: accounts.LoginEvent
 AXES_LOCKOUT_CALLABLE = "xuexi.accounts.lockout.locked_out_response"
@@ -245,6 +250,7 @@ USE_TZ = True
 # --- Static and media ---------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {
@@ -295,7 +301,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 NINJA_PAGINATION_MAX_LIMIT = 100

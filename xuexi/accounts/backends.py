@@ -17,8 +17,10 @@ class PhonePasswordBackend(ModelBackend):
         request: HttpRequest | None,
         phone: str | None = None,
         password: str | None = None,
+        username: str | None = None,
         **kwargs: Any,
     ) -> User | None:
+        phone = phone or username  # Django's admin login form calls the field "username"
         if phone is None or password is None:
             return None
         user = User.objects.filter(phone=phone).first()

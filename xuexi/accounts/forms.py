@@ -48,7 +48,9 @@ class PasswordLoginForm(ServiceForm):
     password = forms.CharField(
         label="密码",
         strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "placeholder": "请输入密码"}),
+        widget=forms.PasswordInput(
+            attrs={"autocomplete": "current-password", "placeholder": "请输入密码"}
+        ),
     )
 
 

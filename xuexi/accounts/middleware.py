@@ -31,6 +31,7 @@ class SessionExpiryMiddleware:
         return self.get_response(request)
 
 
-def mark_session_start(request: HttpRequest) -> None:
-    """Call right after ``login()``: the absolute lifetime of an administrator's session."""
-    request.session[LOGIN_AT_KEY] = time.time()
+def mark_session_start(sender: object, request: HttpRequest, **kwargs: object) -> None:
+    """``user_logged_in`` receiver: starts the absolute lifetime of every new session."""
+    if request is not None and hasattr(request, "session"):
+        request.session[LOGIN_AT_KEY] = time.time()

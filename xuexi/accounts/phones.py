@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from xuexi.core.errors import ValidationFailed
 
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")  # ASCII digits only: \d takes ０-９ too
 
 
 def normalize_phone(raw: str | None, *, field: str = "phone") -> str:
-    """Strip spaces, dashes and a +86/0086 prefix; raise ``ValidationFailed`` if not a mobile."""
-    phone = re.sub(r"[\s\-]", "", raw or "")
+    """Strip spaces, dashes and a +86/0086 prefix; raise ``ValidationFailed`` if not a mobile.
+
+    Full-width digits from Chinese input methods (１３８…) are folded to ASCII first (NFKC).
+    """
+    phone = re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", raw or ""))
     for prefix in ("+86", "0086"):
         if phone.startswith(prefix):
             phone = phone[len(prefix) :]

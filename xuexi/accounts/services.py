@@ -106,14 +106,16 @@ def sms_code_request(*, phone: str, purpose: str, client_ip: str) -> SmsCodeTick
     if purpose not in SmsPurpose.values:
         raise ValidationFailed({"purpose": "验证码用途无效。"})
     resend_after = settings.XUEXI_SMS_RESEND_AFTER
+    per_ip, per_phone_day, global_day = _sms_limits(phone, client_ip)
+    ratelimit.hit(per_ip)  # first: a refused client must not use up the number's minute
     if not ratelimit.take_once(f"sms:resend:{phone}", resend_after):
         raise ratelimit.RateLimited(
             "验证码发送过于频繁，请 60 秒后再试。",
             retry_after=resend_after,
             code="sms_resend_too_soon",
         )
-    for limit in _sms_limits(phone, client_ip):
-        ratelimit.hit(limit)
+    ratelimit.hit(per_phone_day)
+    ratelimit.hit(global_day)
 
     registered = User.objects.filter(phone=phone).exists()
     sms: SmsMessage | None = None
@@ -127,12 +129,14 @@ def sms_code_request(*, phone: str, purpose: str, client_ip: str) -> SmsCodeTick
         )
     elif purpose == SmsPurpose.REGISTER or registered:
         code = f"{secrets.randbelow(1_000_000):06d}"
+        issued = now()
         with transaction.atomic():
             SmsCode.objects.create(
                 phone=phone,
                 purpose=purpose,
                 code_hash=_code_hash(phone, purpose, code),
-                expires_at=now() + dt.timedelta(seconds=ttl),
+                created_at=issued,
+                expires_at=issued + dt.timedelta(seconds=ttl),
                 client_ip=client_ip or None,
             )
             label = SmsPurpose(purpose).label
@@ -159,7 +163,7 @@ def _sms_code_check(*, phone: str, purpose: str, code: str) -> DomainError | Non
     """
     invalid = ValidationFailed({"code": "验证码错误或已失效，请重新获取。"})
     invalid.code = "sms_code_invalid"
-    if not re.fullmatch(r"\d{6}", code or ""):
+    if not re.fullmatch(r"[0-9]{6}", code or ""):
         return ValidationFailed({"code": "请输入 6 位数字验证码。"})
     with transaction.atomic():
         latest = (
@@ -209,6 +213,8 @@ def sms_code_consume(*, phone: str, purpose: str, code: str) -> None:
 
 
 def _validate_password(password: str, *, field: str, user: User | None = None) -> None:
+    if not password:
+        raise ValidationFailed({field: "请设置密码。"})
     try:
         password_validation.validate_password(password, user=user)
     except ValidationError as exc:
@@ -308,27 +314,41 @@ def user_sign_in(
     known = User.objects.filter(phone=phone).first()
     if getattr(request, "axes_locked_out", False):
         login_event_record(
-            request=request, user=known, phone=phone, channel=channel, method=method,
+            request=request,
+            user=known,
+            phone=phone,
+            channel=channel,
+            method=method,
             result=LoginResult.LOCKED,
         )
         raise AccountLocked()
     if user is None:
         login_event_record(
-            request=request, user=known, phone=phone, channel=channel, method=method,
+            request=request,
+            user=known,
+            phone=phone,
+            channel=channel,
+            method=method,
             result=LoginResult.FAILED,
         )
         sms_refusal = getattr(request, "xuexi_sms_refusal", None)
         if sms_refusal is not None:
             raise sms_refusal
         raise NotAuthenticated("手机号或密码错误。", code="invalid_credentials")
+    # axes resets on the user_logged_in signal, which API sign-ins never send: reset here.
+    axes_reset(username=phone)
     login_event_record(
-        request=request, user=user, phone=phone, channel=channel, method=method,
+        request=request,
+        user=user,
+        phone=phone,
+        channel=channel,
+        method=method,
         result=LoginResult.SUCCESS,
     )
     return user
 
 
-# --- API tokens ------------------------------------------------------------------------------------
+# --- API tokens ----------------------------------------------------------------------------
 
 
 def _token_hash(raw: str) -> str:
@@ -354,14 +374,20 @@ def token_issue(*, user: User, user_agent: str = "") -> TokenPair:
         ApiToken.objects.bulk_create(
             [
                 ApiToken(
-                    user=user, kind=TokenKind.ACCESS, token_hash=_token_hash(access),
-                    family=family, created_at=issued,
+                    user=user,
+                    kind=TokenKind.ACCESS,
+                    token_hash=_token_hash(access),
+                    family=family,
+                    created_at=issued,
                     expires_at=issued + dt.timedelta(seconds=access_ttl),
                     user_agent=user_agent[:300],
                 ),
                 ApiToken(
-                    user=user, kind=TokenKind.REFRESH, token_hash=_token_hash(refresh),
-                    family=family, created_at=issued,
+                    user=user,
+                    kind=TokenKind.REFRESH,
+                    token_hash=_token_hash(refresh),
+                    family=family,
+                    created_at=issued,
                     expires_at=issued + dt.timedelta(seconds=refresh_ttl),
                     user_agent=user_agent[:300],
                 ),

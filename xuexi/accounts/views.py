@@ -17,7 +17,6 @@ from xuexi.accounts.forms import (
     ServiceForm,
     SmsLoginForm,
 )
-from xuexi.accounts.middleware import mark_session_start
 from xuexi.accounts.models import LoginResult, SmsPurpose, User
 from xuexi.core.clientip import client_ip_from_request
 from xuexi.core.errors import DomainError, RateLimited
@@ -36,8 +35,7 @@ def _next_url(request: HttpRequest) -> str:
 
 
 def _sign_in(request: HttpRequest, user: User) -> None:
-    login(request, user, backend=BACKEND)  # rotates the session key
-    mark_session_start(request)
+    login(request, user, backend=BACKEND)  # rotates the session key; starts its lifetime
 
 
 def login_view(request: HttpRequest) -> HttpResponse:
@@ -73,8 +71,12 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     user = request.user
     if user.is_authenticated:
         services.login_event_record(
-            request=request, user=user, phone=user.phone,  # type: ignore[union-attr]
-            channel="web", method="", result=LoginResult.LOGOUT,
+            request=request,
+            user=user,
+            phone=user.phone,
+            channel="web",
+            method="",
+            result=LoginResult.LOGOUT,
         )
     logout(request)
     messages.info(request, "您已安全退出。")

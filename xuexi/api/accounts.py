@@ -6,15 +6,15 @@ import datetime as dt
 from typing import Literal
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from xuexi.accounts import services
 from xuexi.accounts.models import User
 from xuexi.api.schemas import ERRORS
 from xuexi.core.clientip import client_ip_from_request
+from xuexi.core.errors import ValidationFailed
 from xuexi.core.masking import mask_phone
 from xuexi.core.pagination import paginate
-from xuexi.core.errors import ValidationFailed
 from xuexi.organizations.access import access_login_events_as_admin
 from xuexi.organizations.selectors import (
     membership_current,
@@ -73,7 +73,7 @@ class TokenIn(Schema):
 
 class TokenOut(Schema):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 — the OAuth token type, not a secret
     expires_in: int
     refresh_token: str
     refresh_expires_in: int
@@ -119,21 +119,23 @@ def _token_out(pair: services.TokenPair) -> dict:
 
 
 @router.post("/auth/sms-codes", auth=None, response={202: SmsCodeOut, **ERRORS})
-def sms_code_create(request: HttpRequest, payload: SmsCodeIn) -> tuple[int, dict]:
+def sms_code_create(request: HttpRequest, payload: SmsCodeIn) -> Status[dict]:
     """Send a verification code. The answer is the same whether or not the number is registered."""
     ticket = services.sms_code_request(
         phone=payload.phone, purpose=payload.purpose, client_ip=client_ip_from_request(request)
     )
-    return 202, {"expires_in": ticket.expires_in, "resend_after": ticket.resend_after}
+    return Status(202, {"expires_in": ticket.expires_in, "resend_after": ticket.resend_after})
 
 
 @router.post("/auth/register", auth=None, response={201: RegisterOut, **ERRORS})
-def register(request: HttpRequest, payload: RegisterIn) -> tuple[int, dict]:
+def register(request: HttpRequest, payload: RegisterIn) -> Status[dict]:
     user = services.user_register(
-        phone=payload.phone, code=payload.code, real_name=payload.real_name,
+        phone=payload.phone,
+        code=payload.code,
+        real_name=payload.real_name,
         password=payload.password,
     )
-    return 201, {"user": user_out(user)}
+    return Status(201, {"user": user_out(user)})
 
 
 @router.post("/auth/token", auth=None, response={200: TokenOut, **ERRORS})
@@ -142,7 +144,10 @@ def token_create(request: HttpRequest, payload: TokenIn) -> dict:
     if (payload.password is None) == (payload.code is None):
         raise ValidationFailed({"password": "请提供密码或短信验证码（二选一）。"})
     user = services.user_sign_in(
-        request=request, phone=payload.phone, password=payload.password, code=payload.code,
+        request=request,
+        phone=payload.phone,
+        password=payload.password,
+        code=payload.code,
         channel="api",
     )
     return _token_out(
@@ -161,23 +166,28 @@ def token_refresh(request: HttpRequest, payload: RefreshIn) -> dict:
 
 
 @router.post("/auth/token/revoke", response={204: None, **ERRORS})
-def token_revoke(request: HttpRequest) -> tuple[int, None]:
+def token_revoke(request: HttpRequest) -> Status[None]:
     raw = getattr(request, "api_token", None)
+    user = request.auth  # type: ignore[attr-defined]  # set by the Bearer auth
     if raw is not None:
         services.token_revoke(raw=raw)
         services.login_event_record(
-            request=request, user=request.user, phone=request.user.phone,  # type: ignore[union-attr]
-            channel="api", method="", result="logout",
+            request=request,
+            user=user,
+            phone=request.user.phone,  # type: ignore[union-attr]
+            channel="api",
+            method="",
+            result="logout",
         )
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/auth/password-reset", auth=None, response={204: None, **ERRORS})
-def password_reset(request: HttpRequest, payload: PasswordResetIn) -> tuple[int, None]:
+def password_reset(request: HttpRequest, payload: PasswordResetIn) -> Status[None]:
     services.password_reset(
         phone=payload.phone, code=payload.code, new_password=payload.new_password
     )
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/me", response={200: UserOut, **ERRORS})
@@ -200,7 +210,6 @@ class LoginEventOut(Schema):
 class LoginEventPage(Schema):
     items: list[LoginEventOut]
     next_cursor: str | None
-
 
 
 @router.get("/login-events", response={200: LoginEventPage, **ERRORS})

@@ -79,7 +79,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(Http404)
     def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-        return api.create_response(request, error_body("not_found", "找不到请求的内容。"), status=404)
+        return api.create_response(
+            request, error_body("not_found", "找不到请求的内容。"), status=404
+        )
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:

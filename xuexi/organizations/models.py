@@ -6,6 +6,7 @@ prefix query on ``path`` on SQLite and PostgreSQL alike, never recursion in Pyth
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import ClassVar
 
 from django.conf import settings
@@ -37,15 +38,22 @@ class ManagementLine(models.TextChoices):
 
 
 class Organization(MP_Node):
-    name = models.CharField("名称", max_length=100)
-    kind = models.CharField("类型", max_length=20, choices=OrganizationKind.choices)
-    line = models.CharField(
+    # treebeard ships no type stubs, so the plugin cannot infer these fields: spell them out.
+    name: models.CharField[str, str] = models.CharField("名称", max_length=100)
+    kind: models.CharField[str, str] = models.CharField(
+        "类型", max_length=20, choices=OrganizationKind.choices
+    )
+    line: models.CharField[str, str] = models.CharField(
         "所属系统", max_length=30, choices=ManagementLine.choices, blank=True, default=""
     )
-    code = models.CharField("组织编码", max_length=40, unique=True)
-    expected_members = models.PositiveIntegerField("应注册人数", default=0)
-    is_open = models.BooleanField("开放", default=True)
-    created_at = models.DateTimeField("创建时间", default=timezone.now)
+    code: models.CharField[str, str] = models.CharField("组织编码", max_length=40, unique=True)
+    expected_members: models.PositiveIntegerField[int, int] = models.PositiveIntegerField(
+        "应注册人数", default=0
+    )
+    is_open: models.BooleanField[bool, bool] = models.BooleanField("开放", default=True)
+    created_at: models.DateTimeField[dt.datetime, dt.datetime] = models.DateTimeField(
+        "创建时间", default=timezone.now
+    )
 
     node_order_by: ClassVar[list[str]] = []
 

@@ -15,7 +15,8 @@ from xuexi.organizations.models import (
 
 def organization_path_names(organization: Organization) -> list[str]:
     """Names from the root down to ``organization`` (one query for the ancestors)."""
-    return [*organization.get_ancestors().values_list("name", flat=True), organization.name]
+    ancestors = Organization.objects.get_ancestors(organization)
+    return [*ancestors.values_list("name", flat=True), organization.name]
 
 
 def membership_current(user: User) -> Membership | None:

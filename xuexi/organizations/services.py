@@ -1,4 +1,4 @@
-"""Writes for the organisation tree, memberships and role grants (grown by the Organisations issue)."""
+"""Writes for the organisation tree, memberships and role grants."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from xuexi.organizations.models import ADMINISTRATIVE_ROLES
 from xuexi.organizations.selectors import (
     membership_current,
     organization_path_names,
@@ -18,7 +19,15 @@ from xuexi.organizations.selectors import (
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/home.html")
+    """学习: public; a signed-in member is greeted with his organisation path."""
+    context: dict[str, object] = {}
+    if request.user.is_authenticated:
+        membership = membership_current(request.user)
+        context["membership"] = membership
+        context["path_names"] = (
+            organization_path_names(membership.organization) if membership else []
+        )
+    return render(request, "web/home.html", context)
 
 
 @login_required
@@ -40,7 +49,13 @@ def me(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/me.html",
-        {"membership": membership, "path_names": path_names, "grants": grants},
+        {
+            "membership": membership,
+            "path_names": path_names,
+            "grants": grants,
+            # The 登录日志 entry is shown only to those whom the console would let in.
+            "can_open_console": any(grant.role in ADMINISTRATIVE_ROLES for grant in grants),
+        },
     )
 
 

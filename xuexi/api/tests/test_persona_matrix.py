@@ -1,0 +1,70 @@
+"""Every administrative route asked the same questions by the same cast (SECURITY S8).
+
+Add each new admin route to ROUTES with what each persona must get.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from xuexi.accounts.models import LoginEvent
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = [
+    "operator",
+    "province_admin",
+    "county_admin",
+    "outsider",
+    "branch_admin",
+    "member",
+    "stranger",
+]
+ADMINS = {"operator", "province_admin", "county_admin", "outsider", "branch_admin"}
+
+# route → expected status for administrators and for everyone else
+ROUTES = {
+    "/api/v1/login-events": (200, 403),
+    "/console/login-log/": (200, 403),
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("route", ROUTES)
+def test_admin_routes_answer_each_persona_as_the_matrix_says(client, personas, persona, route):
+    client.force_login(personas[persona])
+    expected_admin, expected_other = ROUTES[route]
+    expected = expected_admin if persona in ADMINS else expected_other
+    assert client.get(route).status_code == expected
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_admin_routes_refuse_anonymous_visitors(client, route):
+    response = client.get(route)
+    assert response.status_code in (302, 401)
+
+
+def event_for(user) -> LoginEvent:
+    return LoginEvent.objects.create(
+        user=user, phone=user.phone, channel="web", method="password", result="success"
+    )
+
+
+@pytest.mark.parametrize(
+    ("persona", "sees"),
+    [
+        ("operator", {"member", "member_b", "county_admin", "outsider"}),
+        ("province_admin", {"member", "member_b", "county_admin", "outsider"}),
+        ("county_admin", {"member", "county_admin"}),
+        ("outsider", {"member_b", "outsider"}),
+        ("branch_admin", {"member"}),
+    ],
+)
+def test_the_login_log_shows_only_members_inside_the_scope(client, personas, persona, sees):
+    everyone = ("member", "member_b", "county_admin", "outsider", "stranger")
+    events = {name: event_for(personas[name]) for name in everyone}
+    client.force_login(personas[persona])
+    items = client.get("/api/v1/login-events?limit=100").json()["items"]
+    shown = {item["id"] for item in items}
+    assert shown == {events[name].pk for name in sees}
+    assert all("****" in item["phone"] for item in items)
