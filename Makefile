@@ -52,7 +52,7 @@ test-sqlite: install-dev
 
 test-postgres: install-dev
 	@echo "== tests on PostgreSQL$$( (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && echo ' + Redis') =="
-	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} \
+	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} CONN_MAX_AGE=0 \
 	REDIS_URL=$${REDIS_URL:-$$( (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && echo $(REDIS_TEST_URL))} \
 	  $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
 

@@ -54,3 +54,9 @@ def test_the_embedded_default_generates_its_own_secret_key_once(tmp_path):
     assert run_manage("check", XUEXI_VAR_DIR=str(tmp_path)).returncode == 0
     assert (tmp_path / "secret_key").read_text() == key
     assert oct((tmp_path / "secret_key").stat().st_mode & 0o777) == "0o600"
+
+
+def test_every_model_change_has_its_migration(db):
+    from django.core.management import call_command
+
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
