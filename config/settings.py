@@ -290,9 +290,6 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-# Production hardening of passwords and admin second factor (SECURITY S3/S6) is a later step;
-# the flag exists so the embedded demo keeps its documented accounts working.
-XUEXI_HARDENING = env.bool("XUEXI_HARDENING", default=PRODUCTION)
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {
