@@ -53,7 +53,9 @@ def test_a_celery_worker_on_redis_runs_the_job():
 
     task_postrun.connect(close_worker_connection, weak=False)
     make_credentials()
-    with start_worker(purge_expired_credentials.app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
+    with start_worker(
+        purge_expired_credentials.app, perform_ping_check=False, pool="solo", loglevel="WARNING"
+    ):
         purge_expired_credentials.delay()
         deadline = time.monotonic() + 20
         while SmsCode.objects.count() != 1 and time.monotonic() < deadline:

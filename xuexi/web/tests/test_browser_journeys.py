@@ -268,7 +268,9 @@ def test_a_member_signs_in_with_an_sms_code(visit: Any, sms_outbox: Any, size: s
 
 
 @BOTH_SIZES
-def test_five_wrong_passwords_lock_the_account(visit: Any, size: str) -> None:
+def test_five_wrong_passwords_lock_the_account_and_a_reset_unlocks_it(
+    visit: Any, sms_outbox: Any, size: str
+) -> None:
     phone = PHONES["lockout", size]
     User.objects.create_user(phone=phone, real_name="王谨慎", password=PASSWORD)
     v = visit("lockout", size)
@@ -291,8 +293,24 @@ def test_five_wrong_passwords_lock_the_account(visit: Any, size: str) -> None:
     assert response.status == 423
     expect(page.get_by_role("heading", name="账号已锁定")).to_be_visible()
     expect(page.get_by_text("账号已锁定 15 分钟")).to_be_visible()
-    expect(page.get_by_role("link", name="通过短信验证码重置密码")).to_be_visible()
     v.shot("02-locked")
+
+    page.get_by_role("link", name="通过短信验证码重置密码").click()
+    expect(page.get_by_role("heading", name="找回密码")).to_be_visible()
+    page.get_by_label("手机号").fill(phone)
+    page.get_by_role("button", name="获取验证码").click()
+    expect(page.get_by_text("验证码已发送，请注意查收短信。")).to_be_visible()
+    page.get_by_label("验证码").fill(sms_outbox.last_code(phone, "reset_password"))
+    page.get_by_label("新密码").fill("Renewed2026ok")
+    v.shot("03-password-reset")
+    page.get_by_role("button", name="重置密码").click()
+    expect(page.get_by_text("密码已重置，请用新密码登录。")).to_be_visible()
+
+    page.get_by_label("手机号").fill(phone)
+    page.get_by_label("密码", exact=True).fill("Renewed2026ok")
+    page.get_by_role("button", name="登录", exact=True).click()
+    expect(page.get_by_role("heading", name="王谨慎，您好")).to_be_visible()
+    v.shot("04-signed-in-after-reset")
 
 
 @BOTH_SIZES
