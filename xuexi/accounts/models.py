@@ -45,6 +45,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_administrator = models.BooleanField("管理员", default=False)
     date_joined = models.DateTimeField("注册时间", default=timezone.now)
     password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
+    privacy_version = models.CharField("同意的隐私政策版本", max_length=20, blank=True)
+    privacy_accepted_at = models.DateTimeField("同意隐私政策时间", null=True, blank=True)
 
     objects: ClassVar[UserManager] = UserManager()
 

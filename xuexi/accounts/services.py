@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.dispatch import Signal
 from django.http import HttpRequest
 
+from xuexi.accounts.consent import PRIVACY_NOTICE_VERSION
 from xuexi.accounts.models import (
     ApiToken,
     LoginEvent,
@@ -228,9 +229,21 @@ def validate_real_name(real_name: str, *, field: str = "real_name") -> str:
     return name
 
 
-def user_register(*, phone: str, code: str, real_name: str, password: str) -> User:
-    """Create an account for a verified number. Fields are checked before the code is spent."""
+def user_register(
+    *,
+    phone: str,
+    code: str,
+    real_name: str,
+    password: str,
+    privacy_version: str = PRIVACY_NOTICE_VERSION,
+) -> User:
+    """Create an account for a verified number. Fields are checked before the code is spent.
+
+    ``privacy_version`` is the version of the privacy notice the member was shown and accepted.
+    """
     phone = normalize_phone(phone)
+    if privacy_version != PRIVACY_NOTICE_VERSION:
+        raise ValidationFailed({"privacy_version": "隐私政策已更新，请阅读最新版本后再注册。"})
     real_name = validate_real_name(real_name)
     _validate_password(password, field="password", user=User(phone=phone, real_name=real_name))
     sms_code_consume(phone=phone, purpose=SmsPurpose.REGISTER, code=code)
@@ -238,7 +251,11 @@ def user_register(*, phone: str, code: str, real_name: str, password: str) -> Us
         with transaction.atomic():
             user = User.objects.create_user(phone=phone, real_name=real_name, password=password)
             user.password_changed_at = user.date_joined
-            user.save(update_fields=["password_changed_at"])
+            user.privacy_version = privacy_version
+            user.privacy_accepted_at = user.date_joined
+            user.save(
+                update_fields=["password_changed_at", "privacy_version", "privacy_accepted_at"]
+            )
             user_registered.send(sender=User, user=user)
     except IntegrityError as exc:
         raise Conflict("该手机号已注册，请直接登录。", code="phone_taken") from exc

@@ -6,9 +6,11 @@ import datetime as dt
 from typing import Literal
 
 from django.http import HttpRequest
+from django.urls import reverse
 from ninja import Router, Schema, Status
 
 from xuexi.accounts import services
+from xuexi.accounts.consent import PRIVACY_NOTICE_VERSION
 from xuexi.accounts.models import User
 from xuexi.api.schemas import ERRORS
 from xuexi.core.clientip import client_ip_from_request
@@ -40,6 +42,15 @@ class RegisterIn(Schema):
     code: str
     real_name: str
     password: str
+    # The version of the privacy notice the app showed (GET /auth/privacy-notice); apps that
+    # omit it are taken to have shown the current one.
+    privacy_version: str | None = None
+
+
+class PrivacyNoticeOut(Schema):
+    version: str
+    privacy_url: str
+    terms_url: str
 
 
 class OrganizationRef(Schema):
@@ -134,8 +145,19 @@ def register(request: HttpRequest, payload: RegisterIn) -> Status[dict]:
         code=payload.code,
         real_name=payload.real_name,
         password=payload.password,
+        privacy_version=payload.privacy_version or PRIVACY_NOTICE_VERSION,
     )
     return Status(201, {"user": user_out(user)})
+
+
+@router.get("/auth/privacy-notice", auth=None, response=PrivacyNoticeOut)
+def privacy_notice(request: HttpRequest) -> dict:
+    """The privacy notice and user agreement a registering member must be shown."""
+    return {
+        "version": PRIVACY_NOTICE_VERSION,
+        "privacy_url": request.build_absolute_uri(reverse("web:privacy")),
+        "terms_url": request.build_absolute_uri(reverse("web:terms")),
+    }
 
 
 @router.post("/auth/token", auth=None, response={200: TokenOut, **ERRORS})

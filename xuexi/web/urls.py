@@ -9,5 +9,7 @@ urlpatterns = [
     path("videos/", views.videos, name="videos"),
     path("quizzes/", views.quizzes, name="quizzes"),
     path("me/", views.me, name="me"),
+    path("privacy/", views.privacy, name="privacy"),
+    path("terms/", views.terms, name="terms"),
     path("healthz", views.healthz, name="healthz"),
 ]

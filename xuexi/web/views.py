@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from xuexi.accounts.consent import PRIVACY_NOTICE_VERSION
 from xuexi.organizations.models import ADMINISTRATIVE_ROLES
 from xuexi.organizations.selectors import (
     membership_current,
@@ -57,6 +58,16 @@ def me(request: HttpRequest) -> HttpResponse:
             "can_open_console": any(grant.role in ADMINISTRATIVE_ROLES for grant in grants),
         },
     )
+
+
+def privacy(request: HttpRequest) -> HttpResponse:
+    """隐私政策: public, so it can be read before registering."""
+    return render(request, "web/privacy.html", {"version": PRIVACY_NOTICE_VERSION})
+
+
+def terms(request: HttpRequest) -> HttpResponse:
+    """用户协议: public."""
+    return render(request, "web/terms.html", {"version": PRIVACY_NOTICE_VERSION})
 
 
 @never_cache

@@ -127,3 +127,27 @@ def test_missing_fields_and_bad_json_get_the_error_shape(client):
     response = client.post("/api/v1/auth/register", "{not json", content_type="application/json")
     assert response.status_code in (400, 422)
     assert set(response.json()) == {"code", "message", "details"}
+
+
+def test_registration_records_the_privacy_notice_version_accepted(client, register_code):
+    notice = client.get("/api/v1/auth/privacy-notice").json()
+    assert notice["privacy_url"].endswith("/privacy/")
+    response = register(client, code=register_code(), privacy_version=notice["version"])
+    assert response.status_code == 201
+    user = User.objects.get(phone=PHONE)
+    assert user.privacy_version == notice["version"]
+    assert user.privacy_accepted_at is not None
+
+
+def test_an_outdated_privacy_notice_version_is_refused(client, register_code):
+    response = register(client, code=register_code(), privacy_version="2019-01-01")
+    assert response.status_code == 422
+    assert "privacy_version" in response.json()["details"]["fields"]
+    assert not User.objects.exists()
+
+
+def test_the_privacy_notice_and_agreement_are_public_pages(client):
+    for path, title in (("/privacy/", "隐私政策"), ("/terms/", "用户协议")):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert title in response.content.decode()

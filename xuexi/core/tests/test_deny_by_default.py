@@ -17,6 +17,9 @@ pytestmark = pytest.mark.django_db
 PUBLIC = {
     "/",
     "/healthz",
+    "/privacy/",
+    "/terms/",
+    "/api/v1/auth/privacy-notice",
     "/accounts/login/",
     "/accounts/register/",
     "/accounts/password-reset/",
