@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "xuexi.web.middleware.DomainErrorPageMiddleware",
+    "xuexi.api.middleware.ApiErrorShapeMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -128,7 +129,6 @@ else:
     )
     DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
     DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
-DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, channel layer, background jobs ------------------------------------

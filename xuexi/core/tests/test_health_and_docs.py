@@ -37,3 +37,13 @@ def test_responses_carry_the_security_headers(client):
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["X-Frame-Options"] == "DENY"
     assert "script-src 'self'" in response["Content-Security-Policy"]
+
+
+def test_unknown_api_paths_and_methods_keep_the_error_shape(client):
+    response = client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    response = client.delete("/api/v1/auth/sms-codes")
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+    assert "POST" in response["Allow"]
