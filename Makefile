@@ -8,7 +8,7 @@ PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/xuexi
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run serve test test-sqlite test-postgres lint format worker beat bench messages lock \
+.PHONY: run serve test test-sqlite test-postgres lint format worker beat messages lock \
         install install-dev migrate demo clean
 
 $(BIN)/python:
@@ -74,7 +74,7 @@ beat: install
 
 ## Translations: rebuild the compiled catalogues from locale/*/LC_MESSAGES/django.po
 messages: install
-	$(MANAGE) compilemessages -v 0
+	$(MANAGE) compilemessages -v 0 --ignore=$(VENV)
 
 ## Regenerate the lock files after editing pyproject.toml (needs `pip install uv`)
 lock:

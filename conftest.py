@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 
 
 @pytest.fixture(autouse=True)
@@ -17,6 +18,15 @@ def _fresh_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """LocaleMiddleware activates a request's language and never deactivates it: a test that
+    asks for English must not leave the next test's services speaking English."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 class Outbox:

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import pgettext_lazy
 
 
 class AccountsConfig(AppConfig):
     name = "xuexi.accounts"
-    verbose_name = "账号"
+    verbose_name = pgettext_lazy("app", "账号")
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in

@@ -2,32 +2,42 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from xuexi.core.errors import DomainError, ValidationFailed
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 phone_field = forms.CharField(
-    label="手机号",
+    label=_("手机号"),
     max_length=20,
     widget=forms.TextInput(
-        attrs={"inputmode": "numeric", "autocomplete": "tel", "placeholder": "请输入手机号"}
+        attrs={"inputmode": "numeric", "autocomplete": "tel", "placeholder": _("请输入手机号")}
     ),
 )
 code_field = forms.CharField(
-    label="验证码",
+    label=_("验证码"),
     max_length=6,
     widget=forms.TextInput(
-        attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "placeholder": "6 位验证码"}
+        attrs={
+            "inputmode": "numeric",
+            "autocomplete": "one-time-code",
+            "placeholder": _("6 位验证码"),
+        }
     ),
 )
 
 
-def _password(label: str, autocomplete: str) -> forms.CharField:
+def _password(label: StrOrPromise, autocomplete: str) -> forms.CharField:
     return forms.CharField(
         label=label,
         strip=False,
         widget=forms.PasswordInput(
-            attrs={"autocomplete": autocomplete, "placeholder": "至少 8 位，含字母和数字"}
+            attrs={"autocomplete": autocomplete, "placeholder": _("至少 8 位，含字母和数字")}
         ),
     )
 
@@ -46,10 +56,10 @@ class ServiceForm(forms.Form):
 class PasswordLoginForm(ServiceForm):
     phone = phone_field
     password = forms.CharField(
-        label="密码",
+        label=_("密码"),
         strip=False,
         widget=forms.PasswordInput(
-            attrs={"autocomplete": "current-password", "placeholder": "请输入密码"}
+            attrs={"autocomplete": "current-password", "placeholder": _("请输入密码")}
         ),
     )
 
@@ -61,20 +71,20 @@ class SmsLoginForm(ServiceForm):
 
 class RegisterForm(ServiceForm):
     real_name = forms.CharField(
-        label="真实姓名",
+        label=_("真实姓名"),
         max_length=30,
-        widget=forms.TextInput(attrs={"autocomplete": "name", "placeholder": "与身份证一致"}),
+        widget=forms.TextInput(attrs={"autocomplete": "name", "placeholder": _("与身份证一致")}),
     )
     phone = phone_field
     code = code_field
-    password = _password("设置密码", "new-password")
+    password = _password(_("设置密码"), "new-password")
     agree = forms.BooleanField(
-        label="我已阅读并同意《用户协议》和《隐私政策》",
-        error_messages={"required": "请先阅读并同意用户协议和隐私政策。"},
+        label=_("我已阅读并同意《用户协议》和《隐私政策》"),
+        error_messages={"required": _("请先阅读并同意用户协议和隐私政策。")},
     )
 
 
 class PasswordResetForm(ServiceForm):
     phone = phone_field
     code = code_field
-    new_password = _password("新密码", "new-password")
+    new_password = _password(_("新密码"), "new-password")

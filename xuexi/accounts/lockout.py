@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import ngettext
 
 from xuexi.accounts.models import User
 from xuexi.core.errors import AccountLocked
@@ -33,9 +34,11 @@ def cooloff_for(request: HttpRequest | None) -> dt.timedelta:
 
 def locked_out_response(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
     minutes = int(cooloff_for(request).total_seconds() // 60)
-    message = (
-        f"登录失败次数过多，账号已锁定 {minutes} 分钟。可稍后再试，或通过短信验证码重置密码解锁。"
-    )
+    message = ngettext(
+        "登录失败次数过多，账号已锁定 %(minutes)s 分钟。可稍后再试，或通过短信验证码重置密码解锁。",
+        "登录失败次数过多，账号已锁定 %(minutes)s 分钟。可稍后再试，或通过短信验证码重置密码解锁。",
+        minutes,
+    ) % {"minutes": minutes}
     if request.path.startswith("/api/"):
         return JsonResponse(
             {"code": AccountLocked.code, "message": message, "details": {"minutes": minutes}},

@@ -7,6 +7,8 @@ from typing import Any, ClassVar
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from xuexi.core.masking import mask_phone
 
@@ -36,17 +38,17 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractBaseUser, PermissionsMixin):
     """A member: one account per verified mobile number (SECURITY S1)."""
 
-    phone = models.CharField("手机号", max_length=11, unique=True)
-    real_name = models.CharField("姓名", max_length=50)
-    is_active = models.BooleanField("有效", default=True)
-    is_staff = models.BooleanField("可进入后台", default=False)
+    phone = models.CharField(_("手机号"), max_length=11, unique=True)
+    real_name = models.CharField(_("姓名"), max_length=50)
+    is_active = models.BooleanField(_("有效"), default=True)
+    is_staff = models.BooleanField(_("可进入后台"), default=False)
     # Kept in step by the organisations services whenever an administrator role is granted or
     # revoked, so that lockout and session rules can tell administrators apart without a join.
-    is_administrator = models.BooleanField("管理员", default=False)
-    date_joined = models.DateTimeField("注册时间", default=timezone.now)
-    password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
-    privacy_version = models.CharField("同意的隐私政策版本", max_length=20, blank=True)
-    privacy_accepted_at = models.DateTimeField("同意隐私政策时间", null=True, blank=True)
+    is_administrator = models.BooleanField(_("管理员"), default=False)
+    date_joined = models.DateTimeField(_("注册时间"), default=timezone.now)
+    password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True)
+    privacy_version = models.CharField(_("同意的隐私政策版本"), max_length=20, blank=True)
+    privacy_accepted_at = models.DateTimeField(_("同意隐私政策时间"), null=True, blank=True)
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -54,8 +56,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS: ClassVar[list[str]] = ["real_name"]
 
     class Meta:
-        verbose_name = "用户"
-        verbose_name_plural = "用户"
+        verbose_name = pgettext_lazy("model", "用户")
+        verbose_name_plural = pgettext_lazy("model plural", "用户")
 
     def __str__(self) -> str:
         return f"{self.real_name}（{self.masked_phone}）"
@@ -72,9 +74,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class SmsPurpose(models.TextChoices):
-    REGISTER = "register", "注册"
-    LOGIN = "login", "登录"
-    RESET_PASSWORD = "reset_password", "重置密码"
+    REGISTER = "register", _("注册")
+    LOGIN = "login", _("登录")
+    RESET_PASSWORD = "reset_password", _("重置密码")
 
 
 class SmsCode(models.Model):
@@ -90,8 +92,8 @@ class SmsCode(models.Model):
     client_ip = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "短信验证码"
-        verbose_name_plural = "短信验证码"
+        verbose_name = pgettext_lazy("model", "短信验证码")
+        verbose_name_plural = pgettext_lazy("model plural", "短信验证码")
         indexes: ClassVar = [
             models.Index(fields=["phone", "purpose", "-created_at"], name="smscode_lookup")
         ]
@@ -101,8 +103,8 @@ class SmsCode(models.Model):
 
 
 class TokenKind(models.TextChoices):
-    ACCESS = "access", "访问令牌"
-    REFRESH = "refresh", "刷新令牌"
+    ACCESS = "access", _("访问令牌")
+    REFRESH = "refresh", _("刷新令牌")
 
 
 class ApiToken(models.Model):
@@ -118,24 +120,24 @@ class ApiToken(models.Model):
     user_agent = models.CharField(max_length=300, blank=True)
 
     class Meta:
-        verbose_name = "API 令牌"
-        verbose_name_plural = "API 令牌"
+        verbose_name = pgettext_lazy("model", "API 令牌")
+        verbose_name_plural = pgettext_lazy("model plural", "API 令牌")
 
     def __str__(self) -> str:
         return f"{self.kind} {self.family}"
 
 
 class LoginMethod(models.TextChoices):
-    PASSWORD = "password", "密码"
-    SMS = "sms", "短信验证码"
-    REFRESH = "refresh", "刷新令牌"
+    PASSWORD = "password", _("密码")
+    SMS = "sms", _("短信验证码")
+    REFRESH = "refresh", _("刷新令牌")
 
 
 class LoginResult(models.TextChoices):
-    SUCCESS = "success", "成功"
-    FAILED = "failed", "失败"
-    LOCKED = "locked", "已锁定"
-    LOGOUT = "logout", "退出"
+    SUCCESS = "success", _("成功")
+    FAILED = "failed", _("失败")
+    LOCKED = "locked", _("已锁定")
+    LOGOUT = "logout", pgettext_lazy("login result", "退出")
 
 
 class LoginEvent(models.Model):
@@ -144,17 +146,17 @@ class LoginEvent(models.Model):
     user = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="login_events"
     )
-    phone = models.CharField("账号", max_length=20, blank=True)
-    at = models.DateTimeField("时间", default=timezone.now, db_index=True)
-    ip = models.GenericIPAddressField("IP 地址", null=True, blank=True)
-    user_agent = models.CharField("浏览器", max_length=300, blank=True)
-    channel = models.CharField("渠道", max_length=10)  # web | api
-    method = models.CharField("方式", max_length=10, choices=LoginMethod.choices, blank=True)
-    result = models.CharField("结果", max_length=10, choices=LoginResult.choices)
+    phone = models.CharField(_("账号"), max_length=20, blank=True)
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    ip = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
+    user_agent = models.CharField(_("浏览器"), max_length=300, blank=True)
+    channel = models.CharField(_("渠道"), max_length=10)  # web | api
+    method = models.CharField(_("方式"), max_length=10, choices=LoginMethod.choices, blank=True)
+    result = models.CharField(_("结果"), max_length=10, choices=LoginResult.choices)
 
     class Meta:
-        verbose_name = "登录日志"
-        verbose_name_plural = "登录日志"
+        verbose_name = pgettext_lazy("model", "登录日志")
+        verbose_name_plural = pgettext_lazy("model plural", "登录日志")
         indexes: ClassVar = [models.Index(fields=["user", "-at"], name="loginevent_user")]
 
     def __str__(self) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 MIN_LENGTH = 8
 
@@ -24,15 +26,25 @@ class MemberPasswordValidator:
         if len(password) < self.min_length:
             errors.append(
                 ValidationError(
-                    f"密码至少需要 {self.min_length} 个字符。", code="password_too_short"
+                    ngettext(
+                        "密码至少需要 %(min_length)d 个字符。",
+                        "密码至少需要 %(min_length)d 个字符。",
+                        self.min_length,
+                    )
+                    % {"min_length": self.min_length},
+                    code="password_too_short",
                 )
             )
         if not re.search(r"[A-Za-z]", password) or not re.search(r"[0-9]", password):
             errors.append(
-                ValidationError("密码须同时包含字母和数字。", code="password_letters_digits")
+                ValidationError(_("密码须同时包含字母和数字。"), code="password_letters_digits")
             )
         if errors:
             raise ValidationError(errors)
 
     def get_help_text(self) -> str:
-        return f"至少 {self.min_length} 个字符，须同时包含字母和数字。"
+        return ngettext(
+            "至少 %(min_length)d 个字符，须同时包含字母和数字。",
+            "至少 %(min_length)d 个字符，须同时包含字母和数字。",
+            self.min_length,
+        ) % {"min_length": self.min_length}

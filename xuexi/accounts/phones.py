@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from django.utils.translation import gettext as _
+
 from xuexi.core.errors import ValidationFailed
 
 MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")  # ASCII digits only: \d takes ０-９ too
@@ -20,7 +22,7 @@ def normalize_phone(raw: str | None, *, field: str = "phone") -> str:
         if phone.startswith(prefix):
             phone = phone[len(prefix) :]
     if not MOBILE_RE.match(phone):
-        raise ValidationFailed({field: "请输入正确的 11 位中国大陆手机号码。"})
+        raise ValidationFailed({field: _("请输入正确的 11 位中国大陆手机号码。")})
     return phone
 
 

@@ -23,6 +23,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.dispatch import Signal
 from django.http import HttpRequest
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from xuexi.accounts.consent import PRIVACY_NOTICE_VERSION
 from xuexi.accounts.models import (
@@ -76,21 +79,21 @@ def _sms_limits(phone: str, client_ip: str) -> list[ratelimit.Limit]:
             key=f"sms:ip:{client_ip}",
             count=settings.XUEXI_SMS_PER_IP_PER_HOUR,
             seconds=3600,
-            message="此网络获取验证码过于频繁，请一小时后再试。",
+            message=_("此网络获取验证码过于频繁，请一小时后再试。"),
             code="sms_ip_limited",
         ),
         ratelimit.Limit(
             key=f"sms:phone-day:{phone}",
             count=settings.XUEXI_SMS_PER_PHONE_PER_DAY,
             seconds=day_left,
-            message="该手机号今日获取验证码次数已达上限，请明天再试。",
+            message=_("该手机号今日获取验证码次数已达上限，请明天再试。"),
             code="sms_daily_limited",
         ),
         ratelimit.Limit(
             key="sms:global-day",
             count=settings.XUEXI_SMS_GLOBAL_PER_DAY,
             seconds=day_left,
-            message="短信服务今日发送量已达上限，请稍后再试。",
+            message=_("短信服务今日发送量已达上限，请稍后再试。"),
             code="sms_budget_exhausted",
         ),
     ]
@@ -105,13 +108,13 @@ def sms_code_request(*, phone: str, purpose: str, client_ip: str) -> SmsCodeTick
     """
     phone = normalize_phone(phone)
     if purpose not in SmsPurpose.values:
-        raise ValidationFailed({"purpose": "验证码用途无效。"})
+        raise ValidationFailed({"purpose": _("验证码用途无效。")})
     resend_after = settings.XUEXI_SMS_RESEND_AFTER
     per_ip, per_phone_day, global_day = _sms_limits(phone, client_ip)
     ratelimit.hit(per_ip)  # first: a refused client must not use up the number's minute
     if not ratelimit.take_once(f"sms:resend:{phone}", resend_after):
         raise ratelimit.RateLimited(
-            "验证码发送过于频繁，请 60 秒后再试。",
+            _("验证码发送过于频繁，请 60 秒后再试。"),
             retry_after=resend_after,
             code="sms_resend_too_soon",
         )
@@ -140,7 +143,10 @@ def sms_code_request(*, phone: str, purpose: str, client_ip: str) -> SmsCodeTick
                 expires_at=issued + dt.timedelta(seconds=ttl),
                 client_ip=client_ip or None,
             )
-            label = SmsPurpose(purpose).label
+            # The SMS itself is always Chinese (its template is registered with the carriers),
+            # whatever the language of the request: take the untranslated source label.
+            with translation.override(None):
+                label = str(SmsPurpose(purpose).label)
             sms = SmsMessage(
                 phone=phone,
                 purpose=purpose,
@@ -162,10 +168,10 @@ def _sms_code_check(*, phone: str, purpose: str, code: str) -> DomainError | Non
     Runs in its own transaction with the code row locked, so concurrent guesses are counted
     one by one. Returns the refusal instead of raising it so the counted try is committed.
     """
-    invalid = ValidationFailed({"code": "验证码错误或已失效，请重新获取。"})
+    invalid = ValidationFailed({"code": _("验证码错误或已失效，请重新获取。")})
     invalid.code = "sms_code_invalid"
     if not re.fullmatch(r"[0-9]{6}", code or ""):
-        return ValidationFailed({"code": "请输入 6 位数字验证码。"})
+        return ValidationFailed({"code": _("请输入 6 位数字验证码。")})
     with transaction.atomic():
         latest = (
             SmsCode.objects.select_for_update()
@@ -176,15 +182,15 @@ def _sms_code_check(*, phone: str, purpose: str, code: str) -> DomainError | Non
         if latest is None:
             return invalid
         if latest.used_at is not None:
-            error = ValidationFailed({"code": "验证码已使用，请重新获取。"})
+            error = ValidationFailed({"code": _("验证码已使用，请重新获取。")})
             error.code = "sms_code_used"
             return error
         if latest.expires_at <= now():
-            error = ValidationFailed({"code": "验证码已过期，请重新获取。"})
+            error = ValidationFailed({"code": _("验证码已过期，请重新获取。")})
             error.code = "sms_code_expired"
             return error
         if latest.wrong_tries >= settings.XUEXI_SMS_MAX_TRIES:
-            error = ValidationFailed({"code": "验证码错误次数过多，已失效，请重新获取。"})
+            error = ValidationFailed({"code": _("验证码错误次数过多，已失效，请重新获取。")})
             error.code = "sms_code_exhausted"
             return error
         if not hmac.compare_digest(latest.code_hash, _code_hash(phone, purpose, code)):
@@ -192,10 +198,13 @@ def _sms_code_check(*, phone: str, purpose: str, code: str) -> DomainError | Non
             latest.save(update_fields=["wrong_tries"])
             left = settings.XUEXI_SMS_MAX_TRIES - latest.wrong_tries
             if left <= 0:
-                error = ValidationFailed({"code": "验证码错误次数过多，已失效，请重新获取。"})
+                error = ValidationFailed({"code": _("验证码错误次数过多，已失效，请重新获取。")})
                 error.code = "sms_code_exhausted"
                 return error
-            error = ValidationFailed({"code": f"验证码错误，还可尝试 {left} 次。"})
+            tries_left = ngettext(
+                "验证码错误，还可尝试 %(left)s 次。", "验证码错误，还可尝试 %(left)s 次。", left
+            )
+            error = ValidationFailed({"code": tries_left % {"left": left}})
             error.code = "sms_code_wrong"
             return error
         latest.used_at = now()
@@ -215,7 +224,7 @@ def sms_code_consume(*, phone: str, purpose: str, code: str) -> None:
 
 def _validate_password(password: str, *, field: str, user: User | None = None) -> None:
     if not password:
-        raise ValidationFailed({field: "请设置密码。"})
+        raise ValidationFailed({field: _("请设置密码。")})
     try:
         password_validation.validate_password(password, user=user)
     except ValidationError as exc:
@@ -225,7 +234,7 @@ def _validate_password(password: str, *, field: str, user: User | None = None) -
 def validate_real_name(real_name: str, *, field: str = "real_name") -> str:
     name = (real_name or "").strip()
     if not REAL_NAME_RE.match(name):
-        raise ValidationFailed({field: "请输入真实姓名（2–30 个汉字或字母）。"})
+        raise ValidationFailed({field: _("请输入真实姓名（2–30 个汉字或字母）。")})
     return name
 
 
@@ -243,7 +252,7 @@ def user_register(
     """
     phone = normalize_phone(phone)
     if privacy_version != PRIVACY_NOTICE_VERSION:
-        raise ValidationFailed({"privacy_version": "隐私政策已更新，请阅读最新版本后再注册。"})
+        raise ValidationFailed({"privacy_version": _("隐私政策已更新，请阅读最新版本后再注册。")})
     real_name = validate_real_name(real_name)
     _validate_password(password, field="password", user=User(phone=phone, real_name=real_name))
     sms_code_consume(phone=phone, purpose=SmsPurpose.REGISTER, code=code)
@@ -258,7 +267,7 @@ def user_register(
             )
             user_registered.send(sender=User, user=user)
     except IntegrityError as exc:
-        raise Conflict("该手机号已注册，请直接登录。", code="phone_taken") from exc
+        raise Conflict(_("该手机号已注册，请直接登录。"), code="phone_taken") from exc
     return user
 
 
@@ -269,7 +278,7 @@ def password_reset(*, phone: str, code: str, new_password: str) -> User:
     _validate_password(new_password, field="new_password", user=user)
     sms_code_consume(phone=phone, purpose=SmsPurpose.RESET_PASSWORD, code=code)
     if user is None:  # cannot happen: codes are only issued to registered numbers
-        raise ValidationFailed({"code": "验证码错误或已失效，请重新获取。"})
+        raise ValidationFailed({"code": _("验证码错误或已失效，请重新获取。")})
     with transaction.atomic():
         user.set_password(new_password)
         user.password_changed_at = now()
@@ -281,7 +290,7 @@ def password_reset(*, phone: str, code: str, new_password: str) -> User:
 
 def password_change(*, user: User, old_password: str, new_password: str) -> None:
     if not user.check_password(old_password):
-        raise ValidationFailed({"old_password": "原密码不正确。"})
+        raise ValidationFailed({"old_password": _("原密码不正确。")})
     _validate_password(new_password, field="new_password", user=user)
     with transaction.atomic():
         user.set_password(new_password)
@@ -322,7 +331,7 @@ def user_sign_in(
     phone = normalize_phone(phone)
     method = LoginMethod.SMS if code is not None else LoginMethod.PASSWORD
     if method == LoginMethod.PASSWORD and not password:
-        raise ValidationFailed({"password": "请输入密码。"})
+        raise ValidationFailed({"password": _("请输入密码。")})
     request.xuexi_login_phone = phone  # type: ignore[attr-defined]  # read by lockout.cooloff_for
     if method == LoginMethod.SMS:
         user = authenticate(request, phone=phone, sms_code=code)
@@ -351,7 +360,7 @@ def user_sign_in(
         sms_refusal = getattr(request, "xuexi_sms_refusal", None)
         if sms_refusal is not None:
             raise sms_refusal
-        raise NotAuthenticated("手机号或密码错误。", code="invalid_credentials")
+        raise NotAuthenticated(_("手机号或密码错误。"), code="invalid_credentials")
     # axes resets on the user_logged_in signal, which API sign-ins never send: reset here.
     axes_reset(username=phone)
     login_event_record(
@@ -444,18 +453,18 @@ def token_refresh(*, refresh_token: str, user_agent: str = "") -> TokenPair:
     with transaction.atomic():
         token = _live_token(refresh_token, TokenKind.REFRESH)
         if token is None:
-            raise NotAuthenticated("登录已过期，请重新登录。", code="invalid_refresh_token")
+            raise NotAuthenticated(_("登录已过期，请重新登录。"), code="invalid_refresh_token")
         revoked = ApiToken.objects.filter(family=token.family, revoked_at__isnull=True).update(
             revoked_at=now()
         )
         if revoked == 0:  # a concurrent refresh won the race
-            raise NotAuthenticated("登录已过期，请重新登录。", code="invalid_refresh_token")
+            raise NotAuthenticated(_("登录已过期，请重新登录。"), code="invalid_refresh_token")
         return token_issue(user=token.user, user_agent=user_agent)
 
 
 def purge_expired_credentials() -> dict[str, int]:
     """Delete SMS codes and API tokens that expired more than a day ago (the hourly job)."""
     horizon = now() - dt.timedelta(days=1)
-    codes, _ = SmsCode.objects.filter(expires_at__lt=horizon).delete()
-    tokens, _ = ApiToken.objects.filter(expires_at__lt=horizon).delete()
+    codes, _by_model = SmsCode.objects.filter(expires_at__lt=horizon).delete()
+    tokens, _by_model = ApiToken.objects.filter(expires_at__lt=horizon).delete()
     return {"sms_codes": codes, "api_tokens": tokens}

@@ -7,6 +7,7 @@ from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xuexi.accounts import services
@@ -79,7 +80,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
             result=LoginResult.LOGOUT,
         )
     logout(request)
-    messages.info(request, "您已安全退出。")
+    messages.info(request, _("您已安全退出。"))
     return redirect("accounts:login")
 
 
@@ -97,7 +98,7 @@ def register_view(request: HttpRequest) -> HttpResponse:
             form.add_domain_error(error)
         else:
             _sign_in(request, user)
-            messages.success(request, f"欢迎您，{user.real_name}！注册成功。")
+            messages.success(request, _("欢迎您，%(name)s！注册成功。") % {"name": user.real_name})
             return redirect("web:me")
     return render(request, "accounts/register.html", {"form": form})
 
@@ -114,7 +115,7 @@ def password_reset_view(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             form.add_domain_error(error)
         else:
-            messages.success(request, "密码已重置，请用新密码登录。")
+            messages.success(request, _("密码已重置，请用新密码登录。"))
             return redirect("accounts:login")
     return render(request, "accounts/password_reset.html", {"form": form})
 
@@ -124,7 +125,7 @@ def sms_code_view(request: HttpRequest) -> JsonResponse:
     """The pages' "获取验证码" button (CSRF-protected form post, JSON answer)."""
     purpose = request.POST.get("purpose", "")
     if purpose not in SmsPurpose.values:
-        return JsonResponse({"ok": False, "message": "验证码用途无效。"}, status=422)
+        return JsonResponse({"ok": False, "message": _("验证码用途无效。")}, status=422)
     try:
         ticket = services.sms_code_request(
             phone=request.POST.get("phone", ""),
@@ -133,16 +134,17 @@ def sms_code_view(request: HttpRequest) -> JsonResponse:
         )
     except RateLimited as error:
         response = JsonResponse(
-            {"ok": False, "message": error.message, "retry_after": error.retry_after}, status=429
+            {"ok": False, "message": str(error.message), "retry_after": error.retry_after},
+            status=429,
         )
         response["Retry-After"] = str(error.retry_after)
         return response
     except DomainError as error:
-        return JsonResponse({"ok": False, "message": error.message}, status=error.status)
+        return JsonResponse({"ok": False, "message": str(error.message)}, status=error.status)
     return JsonResponse(
         {
             "ok": True,
-            "message": "验证码已发送，请注意查收短信。",
+            "message": _("验证码已发送，请注意查收短信。"),
             "resend_after": ticket.resend_after,
         },
         status=202,

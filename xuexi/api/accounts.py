@@ -7,6 +7,7 @@ from typing import Literal
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from xuexi.accounts import services
@@ -164,7 +165,7 @@ def privacy_notice(request: HttpRequest) -> dict:
 def token_create(request: HttpRequest, payload: TokenIn) -> dict:
     """Sign in by password or by SMS login code; 423 while the account is locked."""
     if (payload.password is None) == (payload.code is None):
-        raise ValidationFailed({"password": "请提供密码或短信验证码（二选一）。"})
+        raise ValidationFailed({"password": _("请提供密码或短信验证码（二选一）。")})
     user = services.user_sign_in(
         request=request,
         phone=payload.phone,

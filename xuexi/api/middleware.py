@@ -9,16 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext_lazy as _
 
 from xuexi.api.errors import error_body
 
 FALLBACK = {
-    400: ("bad_request", "请求无法处理。"),
-    403: ("forbidden", "您没有权限进行此操作。"),
-    404: ("not_found", "找不到请求的内容。"),
-    405: ("method_not_allowed", "不支持该请求方法。"),
-    413: ("payload_too_large", "请求内容过大。"),
-    500: ("server_error", "服务器开小差了，请稍后再试。"),
+    400: ("bad_request", _("请求无法处理。")),
+    403: ("forbidden", _("您没有权限进行此操作。")),
+    404: ("not_found", _("找不到请求的内容。")),
+    405: ("method_not_allowed", _("不支持该请求方法。")),
+    413: ("payload_too_large", _("请求内容过大。")),
+    500: ("server_error", _("服务器开小差了，请稍后再试。")),
 }
 
 
@@ -33,7 +34,7 @@ class ApiErrorShapeMiddleware:
             and response.status_code >= 400
             and not response.get("Content-Type", "").startswith("application/json")
         ):
-            code, message = FALLBACK.get(response.status_code, ("error", "请求无法处理。"))
+            code, message = FALLBACK.get(response.status_code, ("error", _("请求无法处理。")))
             shaped = JsonResponse(error_body(code, message), status=response.status_code)
             if response.has_header("Allow"):
                 shaped["Allow"] = response["Allow"]

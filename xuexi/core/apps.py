@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import pgettext_lazy
 
 
 class CoreConfig(AppConfig):
     name = "xuexi.core"
-    verbose_name = "核心"
+    verbose_name = pgettext_lazy("app", "核心")

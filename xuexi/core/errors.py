@@ -1,12 +1,18 @@
 """Domain errors with stable codes and Chinese messages (the API error shape of API.md).
 
 Services raise these; the API turns them into ``{"code", "message", "details"}`` with the
-status below, and pages show ``message`` to the person.
+status below, and pages show ``message`` to the person. The class defaults are lazy: they are
+translated into the request's language when shown or serialised (``str(exc.message)``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class DomainError(Exception):
@@ -14,10 +20,10 @@ class DomainError(Exception):
 
     status = 400
     code = "bad_request"
-    message = "请求无法处理。"
+    message: StrOrPromise = _("请求无法处理。")
 
     def __init__(
-        self, message: str | None = None, *, code: str | None = None, **details: Any
+        self, message: StrOrPromise | None = None, *, code: str | None = None, **details: Any
     ) -> None:
         self.message = message or self.message
         self.code = code or self.code
@@ -30,40 +36,40 @@ class ValidationFailed(DomainError):
 
     status = 422
     code = "validation_error"
-    message = "提交的内容有误，请检查后重试。"
+    message = _("提交的内容有误，请检查后重试。")
 
-    def __init__(self, fields: dict[str, str], message: str | None = None) -> None:
+    def __init__(self, fields: dict[str, str], message: StrOrPromise | None = None) -> None:
         super().__init__(message or next(iter(fields.values()), None), fields=fields)
 
 
 class NotAuthenticated(DomainError):
     status = 401
     code = "not_authenticated"
-    message = "请先登录。"
+    message = _("请先登录。")
 
 
 class Forbidden(DomainError):
     status = 403
     code = "forbidden"
-    message = "您没有权限进行此操作。"
+    message = _("您没有权限进行此操作。")
 
 
 class NotFound(DomainError):
     status = 404
     code = "not_found"
-    message = "找不到请求的内容。"
+    message = _("找不到请求的内容。")
 
 
 class Conflict(DomainError):
     status = 409
     code = "conflict"
-    message = "当前状态下不能进行此操作。"
+    message = _("当前状态下不能进行此操作。")
 
 
 class AccountLocked(DomainError):
     status = 423
     code = "account_locked"
-    message = "登录失败次数过多，账号已暂时锁定，请稍后再试。"
+    message = _("登录失败次数过多，账号已暂时锁定，请稍后再试。")
 
 
 class RateLimited(DomainError):
@@ -71,8 +77,10 @@ class RateLimited(DomainError):
 
     status = 429
     code = "rate_limited"
-    message = "操作过于频繁，请稍后再试。"
+    message = _("操作过于频繁，请稍后再试。")
 
-    def __init__(self, message: str | None = None, *, retry_after: int, code: str | None = None):
+    def __init__(
+        self, message: StrOrPromise | None = None, *, retry_after: int, code: str | None = None
+    ):
         super().__init__(message, code=code, retry_after=retry_after)
         self.retry_after = retry_after

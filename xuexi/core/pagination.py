@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.db.models import Model, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from xuexi.core.errors import ValidationFailed
 
@@ -37,9 +38,9 @@ def _decode(cursor: str) -> list[Any]:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, TypeError) as exc:
-        raise ValidationFailed({"cursor": "分页游标无效。"}) from exc
+        raise ValidationFailed({"cursor": _("分页游标无效。")}) from exc
     if not isinstance(values, list):
-        raise ValidationFailed({"cursor": "分页游标无效。"})
+        raise ValidationFailed({"cursor": _("分页游标无效。")})
     return values
 
 
@@ -47,7 +48,9 @@ def clamp_limit(limit: int | None) -> int:
     if limit is None:
         return DEFAULT_LIMIT
     if limit < 1 or limit > MAX_LIMIT:
-        raise ValidationFailed({"limit": f"每页数量须在 1 到 {MAX_LIMIT} 之间。"})
+        raise ValidationFailed(
+            {"limit": _("每页数量须在 1 到 %(max)s 之间。") % {"max": MAX_LIMIT}}
+        )
     return limit
 
 
@@ -64,11 +67,11 @@ def paginate(
         values = _decode(cursor)
         if field == "id":
             if len(values) != 1:
-                raise ValidationFailed({"cursor": "分页游标无效。"})
+                raise ValidationFailed({"cursor": _("分页游标无效。")})
             ordered = ordered.filter(id__lt=values[0])
         else:
             if len(values) != 2:
-                raise ValidationFailed({"cursor": "分页游标无效。"})
+                raise ValidationFailed({"cursor": _("分页游标无效。")})
             ordered = ordered.filter(
                 Q(**{f"{field}__lt": values[0]}) | Q(**{field: values[0], "id__lt": values[1]})
             )

@@ -7,6 +7,7 @@ raises ``NotFound`` otherwise (outside the scope, existence itself is private �
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from xuexi.accounts.models import LoginEvent, User
 from xuexi.core.errors import Forbidden, NotFound
@@ -17,7 +18,7 @@ from xuexi.organizations.selectors import admin_scopes_of, organization_in_scope
 def access_organization_as_admin(user: User, organization_id: int) -> Organization:
     organization = Organization.objects.filter(pk=organization_id).first()
     if organization is None or not organization_in_scopes(organization, admin_scopes_of(user)):
-        raise NotFound("找不到该组织，或它不在您的管理范围内。")
+        raise NotFound(_("找不到该组织，或它不在您的管理范围内。"))
     return organization
 
 
@@ -25,7 +26,7 @@ def access_login_events_as_admin(user: User) -> QuerySet[LoginEvent]:
     """Login events of members inside the administrator's scopes (all of them for the root)."""
     scopes = admin_scopes_of(user)
     if not scopes:
-        raise Forbidden("只有学习管理员可以查看登录日志。")
+        raise Forbidden(_("只有学习管理员可以查看登录日志。"))
     in_scope = Q()
     for scope in scopes:
         in_scope |= Q(organization__path__startswith=scope.path)

@@ -13,53 +13,55 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from treebeard.mp_tree import MP_Node
 
 
 class OrganizationKind(models.TextChoices):
-    PLATFORM = "platform", "学习平台"
-    PROVINCE = "province", "省"
-    CITY = "city", "市"
-    COUNTY = "county", "县（市、区）"
-    LINE = "line", "系统"
-    UNIT = "unit", "单位"
-    GENERAL_BRANCH = "general_branch", "党总支"
-    BRANCH = "branch", "党支部"
-    GROUP = "group", "学习小组"
+    PLATFORM = "platform", _("学习平台")
+    PROVINCE = "province", _("省")
+    CITY = "city", _("市")
+    COUNTY = "county", _("县（市、区）")
+    LINE = "line", pgettext_lazy("organisation kind", "系统")
+    UNIT = "unit", _("单位")
+    GENERAL_BRANCH = "general_branch", _("党总支")
+    BRANCH = "branch", _("党支部")
+    GROUP = "group", _("学习小组")
 
 
 class ManagementLine(models.TextChoices):
     """The system/industry line a node is managed by besides geography (分系统分行业)."""
 
-    PROVINCIAL_ORGANS = "provincial_organs", "省直机关"
-    UNIVERSITIES = "universities", "高校"
-    STATE_ENTERPRISES = "state_enterprises", "国企"
-    OTHER = "other", "其他"
+    PROVINCIAL_ORGANS = "provincial_organs", _("省直机关")
+    UNIVERSITIES = "universities", _("高校")
+    STATE_ENTERPRISES = "state_enterprises", _("国企")
+    OTHER = "other", _("其他")
 
 
 class Organization(MP_Node):
     # treebeard ships no type stubs, so the plugin cannot infer these fields: spell them out.
-    name: models.CharField[str, str] = models.CharField("名称", max_length=100)
+    name: models.CharField[str, str] = models.CharField(_("名称"), max_length=100)
     kind: models.CharField[str, str] = models.CharField(
-        "类型", max_length=20, choices=OrganizationKind.choices
+        _("类型"), max_length=20, choices=OrganizationKind.choices
     )
     line: models.CharField[str, str] = models.CharField(
-        "所属系统", max_length=30, choices=ManagementLine.choices, blank=True, default=""
+        _("所属系统"), max_length=30, choices=ManagementLine.choices, blank=True, default=""
     )
-    code: models.CharField[str, str] = models.CharField("组织编码", max_length=40, unique=True)
+    code: models.CharField[str, str] = models.CharField(_("组织编码"), max_length=40, unique=True)
     expected_members: models.PositiveIntegerField[int, int] = models.PositiveIntegerField(
-        "应注册人数", default=0
+        _("应注册人数"), default=0
     )
-    is_open: models.BooleanField[bool, bool] = models.BooleanField("开放", default=True)
+    is_open: models.BooleanField[bool, bool] = models.BooleanField(_("开放"), default=True)
     created_at: models.DateTimeField[dt.datetime, dt.datetime] = models.DateTimeField(
-        "创建时间", default=timezone.now
+        _("创建时间"), default=timezone.now
     )
 
     node_order_by: ClassVar[list[str]] = []
 
     class Meta:
-        verbose_name = "学习组织"
-        verbose_name_plural = "学习组织"
+        verbose_name = pgettext_lazy("model", "学习组织")
+        verbose_name_plural = pgettext_lazy("model plural", "学习组织")
 
     def __str__(self) -> str:
         return self.name
@@ -74,12 +76,12 @@ class Membership(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.PROTECT, related_name="memberships"
     )
-    started_at = models.DateTimeField("加入时间", default=timezone.now)
-    ended_at = models.DateTimeField("离开时间", null=True, blank=True)
+    started_at = models.DateTimeField(_("加入时间"), default=timezone.now)
+    ended_at = models.DateTimeField(_("离开时间"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "组织关系"
-        verbose_name_plural = "组织关系"
+        verbose_name = pgettext_lazy("model", "组织关系")
+        verbose_name_plural = pgettext_lazy("model plural", "组织关系")
         constraints: ClassVar = [
             models.UniqueConstraint(
                 fields=["user"], condition=Q(ended_at__isnull=True), name="one_current_membership"
@@ -94,13 +96,13 @@ class Membership(models.Model):
 
 
 class Role(models.TextChoices):
-    ADMIN = "admin", "学习管理员"
-    MAIN_ADMIN = "main_admin", "主管理员"
-    CORRESPONDENT = "correspondent", "通讯员"
-    EDITOR = "editor", "编辑"
-    COMMENTATOR = "commentator", "评论员"
-    MODERATOR = "moderator", "审核员"
-    OPERATOR = "operator", "运营人员"
+    ADMIN = "admin", _("学习管理员")
+    MAIN_ADMIN = "main_admin", _("主管理员")
+    CORRESPONDENT = "correspondent", _("通讯员")
+    EDITOR = "editor", _("编辑")
+    COMMENTATOR = "commentator", _("评论员")
+    MODERATOR = "moderator", _("审核员")
+    OPERATOR = "operator", _("运营人员")
 
 
 ADMINISTRATIVE_ROLES = frozenset({Role.ADMIN, Role.MAIN_ADMIN, Role.OPERATOR})
@@ -115,7 +117,7 @@ class RoleGrant(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="role_grants"
     )
-    role = models.CharField("角色", max_length=20, choices=Role.choices)
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
     granted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -123,11 +125,11 @@ class RoleGrant(models.Model):
         blank=True,
         related_name="+",
     )
-    granted_at = models.DateTimeField("授予时间", default=timezone.now)
+    granted_at = models.DateTimeField(_("授予时间"), default=timezone.now)
 
     class Meta:
-        verbose_name = "角色授权"
-        verbose_name_plural = "角色授权"
+        verbose_name = pgettext_lazy("model", "角色授权")
+        verbose_name_plural = pgettext_lazy("model plural", "角色授权")
         constraints: ClassVar = [
             models.UniqueConstraint(
                 fields=["user", "organization", "role"], name="one_grant_per_role_and_node"

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_noop
 
+# The labels stay Chinese source strings here; the templates translate them ({% translate label %}).
 TABS = [
-    ("home", "学习", "web:home"),
-    ("videos", "视频", "web:videos"),
-    ("quizzes", "答题", "web:quizzes"),
-    ("me", "我的", "web:me"),
+    ("home", gettext_noop("学习"), "web:home"),
+    ("videos", gettext_noop("视频"), "web:videos"),
+    ("quizzes", gettext_noop("答题"), "web:quizzes"),
+    ("me", gettext_noop("我的"), "web:me"),
 ]
 
 
