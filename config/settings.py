@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "treebeard",
     "axes",
+    "captcha",
     "django_htmx",
     "django_celery_beat",
     "channels",
@@ -302,3 +303,11 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_MAX_LIMIT = 100
+
+# The web sign-in's captcha after three failures (SECURITY S4): a small sum, no words to read.
+CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.math_challenge"
+CAPTCHA_MATH_CHALLENGE_OPERATOR = "+"
+CAPTCHA_TIMEOUT = 5  # minutes
+CAPTCHA_FONT_SIZE = 30
+CAPTCHA_IMAGE_SIZE = (120, 44)
+CAPTCHA_NOISE_FUNCTIONS = ("captcha.helpers.noise_arcs",)  # dots make + read like *

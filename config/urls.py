@@ -9,6 +9,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("django-admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("xuexi.accounts.urls")),
+    path("captcha/", include("captcha.urls")),
     path("console/", include("xuexi.organizations.urls")),
     path("", include("xuexi.web.urls")),
 ]

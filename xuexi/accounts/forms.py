@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from captcha.fields import CaptchaField
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -53,7 +54,21 @@ class ServiceForm(forms.Form):
             self.add_error(None, error.message)
 
 
-class PasswordLoginForm(ServiceForm):
+class SignInForm(ServiceForm):
+    """Sign-in forms grow a picture captcha after repeated failures (SECURITY S4)."""
+
+    def require_captcha(self) -> None:
+        self.fields["captcha"] = CaptchaField(
+            label=_("图形验证码"),
+            help_text=_("请输入图片中算式的结果。"),
+            error_messages={
+                "invalid": _("图形验证码不正确，请重新输入。"),
+                "required": _("请输入图形验证码。"),
+            },
+        )
+
+
+class PasswordLoginForm(SignInForm):
     phone = phone_field
     password = forms.CharField(
         label=_("密码"),
@@ -64,7 +79,7 @@ class PasswordLoginForm(ServiceForm):
     )
 
 
-class SmsLoginForm(ServiceForm):
+class SmsLoginForm(SignInForm):
     phone = phone_field
     code = code_field
 

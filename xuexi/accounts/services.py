@@ -16,11 +16,13 @@ import uuid
 from dataclasses import dataclass
 
 from axes.helpers import get_client_user_agent
+from axes.models import AccessAttempt
 from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.dispatch import Signal
 from django.http import HttpRequest
 from django.utils import translation
@@ -313,6 +315,14 @@ def login_event_record(
         method=method,
         result=result,
     )
+
+
+def sign_in_failures(*, phone: str) -> int:
+    """Failed sign-ins counted against ``phone`` in the current lockout window."""
+    total = AccessAttempt.objects.filter(username=phone).aggregate(
+        failures=Sum("failures_since_start")
+    )["failures"]
+    return int(total or 0)
 
 
 def user_sign_in(

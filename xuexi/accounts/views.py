@@ -15,7 +15,7 @@ from xuexi.accounts.forms import (
     PasswordLoginForm,
     PasswordResetForm,
     RegisterForm,
-    ServiceForm,
+    SignInForm,
     SmsLoginForm,
 )
 from xuexi.accounts.models import LoginResult, SmsPurpose, User
@@ -39,10 +39,23 @@ def _sign_in(request: HttpRequest, user: User) -> None:
     login(request, user, backend=BACKEND)  # rotates the session key; starts its lifetime
 
 
+CAPTCHA_AFTER_FAILURES = 3
+FAILURES_KEY = "xuexi_login_failures"
+
+
+def _needs_captcha(request: HttpRequest, phone: str) -> bool:
+    """After three failures — from this browser, or against this account — ask for a captcha."""
+    if request.session.get(FAILURES_KEY, 0) >= CAPTCHA_AFTER_FAILURES:
+        return True
+    return bool(phone) and services.sign_in_failures(phone=phone) >= CAPTCHA_AFTER_FAILURES
+
+
 def login_view(request: HttpRequest) -> HttpResponse:
     method = request.POST.get("method") or request.GET.get("method") or "password"
-    form_class: type[ServiceForm] = SmsLoginForm if method == "sms" else PasswordLoginForm
+    form_class: type[SignInForm] = SmsLoginForm if method == "sms" else PasswordLoginForm
     form = form_class(request.POST or None)
+    if _needs_captcha(request, request.POST.get("phone", "")):
+        form.require_captcha()
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
@@ -54,10 +67,13 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 channel="web",
             )
         except DomainError as error:
+            request.session[FAILURES_KEY] = request.session.get(FAILURES_KEY, 0) + 1
             form.add_domain_error(error)
             status = error.status if error.status in (423, 429) else 200
+            if "captcha" not in form.fields and _needs_captcha(request, ""):
+                form.require_captcha()  # the next try needs one: show it now
         else:
-            _sign_in(request, user)
+            _sign_in(request, user)  # a new session: the failure count goes with the old one
             return redirect(_next_url(request))
     return render(
         request,
@@ -115,6 +131,7 @@ def password_reset_view(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             form.add_domain_error(error)
         else:
+            request.session.pop(FAILURES_KEY, None)  # proven by SMS: no captcha for his next try
             messages.success(request, _("密码已重置，请用新密码登录。"))
             return redirect("accounts:login")
     return render(request, "accounts/password_reset.html", {"form": form})

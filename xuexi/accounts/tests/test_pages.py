@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -53,9 +54,14 @@ def test_a_wrong_password_shows_a_chinese_error_on_the_page(client):
 
 def test_the_page_shows_the_lock_after_five_failures(client):
     UserFactory.create(phone=PHONE)
-    responses = [sign_in(client, password="Wrong2026") for _ in range(5)]
-    assert responses[-1].status_code == 423
-    assert "锁定" in responses[-1].content.decode()
+    response = None
+    for _ in range(3):
+        response = sign_in(client, password="Wrong2026")
+    for _ in range(2):  # from the fourth try on, each needs the picture captcha
+        key, answer = captcha_answer(response)
+        response = sign_in(client, password="Wrong2026", captcha_0=key, captcha_1=answer)
+    assert response.status_code == 423
+    assert "锁定" in response.content.decode()
 
 
 def test_after_login_only_our_own_host_is_a_redirect_target(client):
@@ -206,3 +212,56 @@ def test_a_staff_member_can_sign_in_to_the_django_admin(client):
         "/django-admin/login/", {"username": PHONE, "password": DEFAULT_PASSWORD}
     )
     assert response.status_code == 302
+
+
+def captcha_answer(response) -> tuple[str, str]:
+    """The key the page rendered and the answer the captcha store holds for it."""
+    from captcha.models import CaptchaStore
+
+    found = re.search(r'name="captcha_0" value="([0-9a-f]+)"', response.content.decode())
+    assert found, "the page shows no captcha"
+    return found.group(1), CaptchaStore.objects.get(hashkey=found.group(1)).response
+
+
+def test_the_page_asks_for_a_captcha_after_three_failures(client):
+    UserFactory.create(phone=PHONE)
+    for _ in range(2):
+        assert "captcha" not in sign_in(client, password="Wrong2026").context["form"].fields
+    third = sign_in(client, password="Wrong2026")
+    assert "captcha" in third.context["form"].fields  # shown at once for the next try
+    assert "图形验证码" in third.content.decode()
+
+
+def test_without_the_right_captcha_the_password_is_not_even_tried(client):
+    UserFactory.create(phone=PHONE)
+    for _ in range(3):
+        sign_in(client, password="Wrong2026")
+    response = sign_in(client, captcha_0="0" * 40, captcha_1="999")
+    assert response.status_code == 200
+    assert "图形验证码不正确" in response.content.decode()
+    assert client.get("/me/").status_code == 302
+    assert LoginEvent.objects.filter(result="failed").count() == 3
+
+
+def test_with_the_right_captcha_the_member_signs_in(client):
+    UserFactory.create(phone=PHONE)
+    for _ in range(3):
+        page = sign_in(client, password="Wrong2026")
+    key, answer = captcha_answer(page)
+    response = sign_in(client, captcha_0=key, captcha_1=answer)
+    assert response.status_code == 302
+    assert client.get("/me/").status_code == 200
+
+
+def test_a_new_browser_is_asked_for_a_captcha_for_an_account_under_attack(client):
+    from django.test import Client
+
+    UserFactory.create(phone=PHONE)
+    for _ in range(3):
+        sign_in(client, password="Wrong2026")
+    fresh = Client()
+    response = fresh.post(
+        "/accounts/login/", {"method": "password", "phone": PHONE, "password": DEFAULT_PASSWORD}
+    )
+    assert response.status_code == 200
+    assert "captcha" in response.context["form"].fields

@@ -154,7 +154,39 @@
     });
   }
 
+  /* ---- Picture captcha: tap the image for a new one -------------------------------------- */
+
+  function initCaptcha() {
+    var boxes = document.querySelectorAll("[data-captcha]");
+    Array.prototype.forEach.call(boxes, function (box) {
+      var image = box.querySelector("img.captcha");
+      var key = box.querySelector("input[type=hidden]");
+      if (!image || !key) return;
+      image.setAttribute("role", "button");
+      image.setAttribute("tabindex", "0");
+      function refresh() {
+        fetch(box.getAttribute("data-captcha-refresh"), {
+          headers: { "X-Requested-With": "XMLHttpRequest" },
+          credentials: "same-origin"
+        })
+          .then(function (response) { return response.json(); })
+          .then(function (data) {
+            image.src = data.image_url;
+            key.value = data.key;
+          });
+      }
+      image.addEventListener("click", refresh);
+      image.addEventListener("keydown", function (event) {
+        if (event.key === "Enter" || event.key === " ") {
+          event.preventDefault();
+          refresh();
+        }
+      });
+    });
+  }
+
   function init() {
+    initCaptcha();
     initSmsButtons();
     initDismiss();
     initAutosubmit();
