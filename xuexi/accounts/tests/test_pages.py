@@ -54,7 +54,6 @@ def test_a_wrong_password_shows_a_chinese_error_on_the_page(client):
 
 def test_the_page_shows_the_lock_after_five_failures(client):
     UserFactory.create(phone=PHONE)
-    response = None
     for _ in range(3):
         response = sign_in(client, password="Wrong2026")
     for _ in range(2):  # from the fourth try on, each needs the picture captcha
