@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from xuexi.accounts.models import LoginEvent, User
+from xuexi.core.admin import ReadOnlyAdmin
 
 
 @admin.register(User)
@@ -22,17 +23,8 @@ class UserAdmin(admin.ModelAdmin):
 
 
 @admin.register(LoginEvent)
-class LoginEventAdmin(admin.ModelAdmin):
+class LoginEventAdmin(ReadOnlyAdmin):
     list_display = ("at", "phone", "channel", "method", "result", "ip")
     list_filter = ("result", "channel", "method")
     search_fields = ("phone",)
     date_hierarchy = "at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

@@ -406,27 +406,23 @@ def token_issue(*, user: User, user_agent: str = "") -> TokenPair:
     issued = now()
     access_ttl = settings.XUEXI_ACCESS_TOKEN_TTL
     refresh_ttl = settings.XUEXI_REFRESH_TOKEN_TTL
+
+    def token(kind: str, raw: str, ttl: int) -> ApiToken:
+        return ApiToken(
+            user=user,
+            kind=kind,
+            token_hash=_token_hash(raw),
+            family=family,
+            created_at=issued,
+            expires_at=issued + dt.timedelta(seconds=ttl),
+            user_agent=user_agent[:300],
+        )
+
     with transaction.atomic():
         ApiToken.objects.bulk_create(
             [
-                ApiToken(
-                    user=user,
-                    kind=TokenKind.ACCESS,
-                    token_hash=_token_hash(access),
-                    family=family,
-                    created_at=issued,
-                    expires_at=issued + dt.timedelta(seconds=access_ttl),
-                    user_agent=user_agent[:300],
-                ),
-                ApiToken(
-                    user=user,
-                    kind=TokenKind.REFRESH,
-                    token_hash=_token_hash(refresh),
-                    family=family,
-                    created_at=issued,
-                    expires_at=issued + dt.timedelta(seconds=refresh_ttl),
-                    user_agent=user_agent[:300],
-                ),
+                token(TokenKind.ACCESS, access, access_ttl),
+                token(TokenKind.REFRESH, refresh, refresh_ttl),
             ]
         )
     return TokenPair(access, refresh, access_ttl, refresh_ttl)

@@ -37,6 +37,24 @@ def login_code(client, sms_outbox, run_on_commit, phone=PHONE) -> str:
     return sms_outbox.last_code(phone, "login")
 
 
+def reset_password(client, sms_outbox, run_on_commit, new_password):
+    with run_on_commit():
+        client.post(
+            "/api/v1/auth/sms-codes",
+            {"phone": PHONE, "purpose": "reset_password"},
+            content_type="application/json",
+        )
+    return client.post(
+        "/api/v1/auth/password-reset",
+        {
+            "phone": PHONE,
+            "code": sms_outbox.last_code(PHONE, "reset_password"),
+            "new_password": new_password,
+        },
+        content_type="application/json",
+    )
+
+
 def test_a_member_signs_in_with_his_password_and_the_login_is_logged(client):
     user = UserFactory.create(phone=PHONE)
     response = token(client, password=DEFAULT_PASSWORD)
@@ -157,18 +175,7 @@ def test_resetting_the_password_by_sms_unlocks_and_ends_old_tokens(
     for _ in range(5):
         token(client, password="Wrong2026")
     assert token(client, password=DEFAULT_PASSWORD).status_code == 423
-    with run_on_commit():
-        client.post(
-            "/api/v1/auth/sms-codes",
-            {"phone": PHONE, "purpose": "reset_password"},
-            content_type="application/json",
-        )
-    code = sms_outbox.last_code(PHONE, "reset_password")
-    response = client.post(
-        "/api/v1/auth/password-reset",
-        {"phone": PHONE, "code": code, "new_password": "NewPass2026"},
-        content_type="application/json",
-    )
+    response = reset_password(client, sms_outbox, run_on_commit, "NewPass2026")
     assert response.status_code == 204
     assert token(client, password="NewPass2026").status_code == 200
     assert token(client, password=DEFAULT_PASSWORD).status_code == 401
@@ -178,18 +185,7 @@ def test_resetting_the_password_by_sms_unlocks_and_ends_old_tokens(
 
 def test_a_password_reset_with_a_weak_password_changes_nothing(client, sms_outbox, run_on_commit):
     user = UserFactory.create(phone=PHONE)
-    with run_on_commit():
-        client.post(
-            "/api/v1/auth/sms-codes",
-            {"phone": PHONE, "purpose": "reset_password"},
-            content_type="application/json",
-        )
-    code = sms_outbox.last_code(PHONE, "reset_password")
-    response = client.post(
-        "/api/v1/auth/password-reset",
-        {"phone": PHONE, "code": code, "new_password": "short"},
-        content_type="application/json",
-    )
+    response = reset_password(client, sms_outbox, run_on_commit, "short")
     assert response.status_code == 422
     assert "new_password" in response.json()["details"]["fields"]
     user.refresh_from_db()
