@@ -1,4 +1,5 @@
 # xuexi — the two commands: `make run` and `make test`. See README.md.
+SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
