@@ -23,10 +23,16 @@ def access_organization_as_admin(user: User, organization_id: int) -> Organizati
 
 
 def access_login_events_as_admin(user: User) -> QuerySet[LoginEvent]:
-    """Login events of members inside the administrator's scopes (all of them for the root)."""
+    """Login events of members inside the administrator's scopes.
+
+    A scope at a root of the tree (the platform) covers every event, including members not yet
+    placed in any organisation and attempts on numbers that have no account.
+    """
     scopes = admin_scopes_of(user)
     if not scopes:
         raise Forbidden(_("只有学习管理员可以查看登录日志。"))
+    if any(scope.depth == 1 for scope in scopes):
+        return LoginEvent.objects.all()
     in_scope = Q()
     for scope in scopes:
         in_scope |= Q(organization__path__startswith=scope.path)

@@ -53,7 +53,7 @@ def event_for(user) -> LoginEvent:
 @pytest.mark.parametrize(
     ("persona", "sees"),
     [
-        ("operator", {"member", "member_b", "county_admin", "outsider"}),
+        ("operator", {"member", "member_b", "county_admin", "outsider", "stranger"}),
         ("province_admin", {"member", "member_b", "county_admin", "outsider"}),
         ("county_admin", {"member", "county_admin"}),
         ("outsider", {"member_b", "outsider"}),
@@ -68,3 +68,27 @@ def test_the_login_log_shows_only_members_inside_the_scope(client, personas, per
     shown = {item["id"] for item in items}
     assert shown == {events[name].pk for name in sees}
     assert all("****" in item["phone"] for item in items)
+
+
+@pytest.mark.parametrize(
+    ("persona", "reachable"),
+    [
+        ("operator", {"root", "province", "county_a", "county_b", "branch_a", "branch_b"}),
+        ("province_admin", {"province", "county_a", "county_b", "branch_a", "branch_b"}),
+        ("county_admin", {"county_a", "branch_a"}),
+        ("outsider", {"county_b", "branch_b"}),
+        ("branch_admin", {"branch_a"}),
+        ("member", set()),
+    ],
+)
+def test_an_organisation_is_reachable_only_inside_the_scope(personas, persona, reachable):
+    from xuexi.core.errors import NotFound
+    from xuexi.organizations.access import access_organization_as_admin
+
+    for name in ("root", "province", "county_a", "county_b", "branch_a", "branch_b"):
+        organization = personas["orgs"][name]
+        if name in reachable:
+            assert access_organization_as_admin(personas[persona], organization.pk) == organization
+        else:
+            with pytest.raises(NotFound):
+                access_organization_as_admin(personas[persona], organization.pk)
