@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
@@ -40,6 +39,8 @@ async def test_a_member_receives_what_is_pushed_to_him_and_answers_pings():
     assert connected
     await communicator.send_json_to({"type": "ping"})
     assert await communicator.receive_json_from(timeout=5) == {"type": "pong"}
-    await sync_to_async(notify_user)(user_id=user.pk, payload={"type": "notice", "title": "测试"})
+    await database_sync_to_async(notify_user)(
+        user_id=user.pk, payload={"type": "notice", "title": "测试"}
+    )
     assert await communicator.receive_json_from(timeout=5) == {"type": "notice", "title": "测试"}
     await communicator.disconnect()
