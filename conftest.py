@@ -133,3 +133,22 @@ def personas(db: Any) -> dict[str, Any]:
             user.refresh_from_db()
         people[name] = user
     return people
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """Before the test database is dropped, end sessions that server threads left open.
+
+    The browser journeys' live server answers in threads of its own; one may still hold a
+    PostgreSQL session when the run ends, and PostgreSQL refuses to drop a database in use.
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
