@@ -67,6 +67,15 @@ format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+## make bench — province-scale benchmarks on PostgreSQL: generates the data when missing or of
+## another scale (BENCH_SCALE=1.0 is the whole province, 5.4 M members), then prints the table
+BENCH_SCALE ?= 0.05
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/xuexi_bench
+.PHONY: bench
+bench: install
+	$(BIN)/python -m bench.generate --if-needed --scale $(BENCH_SCALE) --database-url $(BENCH_DATABASE_URL)
+	$(BIN)/python -m bench.organizations --database-url $(BENCH_DATABASE_URL)
+
 ## Production-style background jobs (needs REDIS_URL)
 worker: install
 	$(BIN)/celery -A config worker -l info

@@ -19,6 +19,7 @@ class UserManager(BaseUserManager["User"]):
     def create_user(
         self, phone: str, real_name: str, password: str | None = None, **extra: Any
     ) -> User:
+        extra.setdefault("registered_at", timezone.now())
         user = self.model(phone=phone, real_name=real_name, **extra)
         if password:
             user.set_password(password)
@@ -35,6 +36,16 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(phone, real_name, password, **extra)
 
 
+class PoliticalStatus(models.TextChoices):
+    """政治面貌, as rosters record it."""
+
+    PARTY_MEMBER = "party_member", _("中共党员")
+    PROBATIONARY = "probationary", _("中共预备党员")
+    LEAGUE_MEMBER = "league_member", _("共青团员")
+    MASSES = "masses", _("群众")
+    OTHER = "other", _("其他")
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """A member: one account per verified mobile number (SECURITY S1)."""
 
@@ -45,7 +56,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Kept in step by the organisations services whenever an administrator role is granted or
     # revoked, so that lockout and session rules can tell administrators apart without a join.
     is_administrator = models.BooleanField(_("管理员"), default=False)
-    date_joined = models.DateTimeField(_("注册时间"), default=timezone.now)
+    date_joined = models.DateTimeField(_("创建时间"), default=timezone.now)
+    political_status = models.CharField(
+        _("政治面貌"), max_length=20, choices=PoliticalStatus.choices, blank=True, default=""
+    )
+    # None while the member is only pre-listed (预录入) by an administrator: he has an account
+    # row and a place in his organisation, but cannot sign in until he registers himself.
+    registered_at = models.DateTimeField(_("注册时间"), null=True, blank=True, db_index=True)
     password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True)
     privacy_version = models.CharField(_("同意的隐私政策版本"), max_length=20, blank=True)
     privacy_accepted_at = models.DateTimeField(_("同意隐私政策时间"), null=True, blank=True)

@@ -20,6 +20,7 @@ from axes.models import AccessAttempt
 from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
@@ -123,7 +124,7 @@ def sms_code_request(*, phone: str, purpose: str, client_ip: str) -> SmsCodeTick
     ratelimit.hit(per_phone_day)
     ratelimit.hit(global_day)
 
-    registered = User.objects.filter(phone=phone).exists()
+    registered = User.objects.filter(phone=phone, registered_at__isnull=False).exists()
     sms: SmsMessage | None = None
     ttl = settings.XUEXI_SMS_CODE_TTL
     if purpose == SmsPurpose.REGISTER and registered:
@@ -260,16 +261,40 @@ def user_register(
     sms_code_consume(phone=phone, purpose=SmsPurpose.REGISTER, code=code)
     try:
         with transaction.atomic():
-            user = User.objects.create_user(phone=phone, real_name=real_name, password=password)
-            user.password_changed_at = user.date_joined
+            registered = now()
+            user = User.objects.select_for_update().filter(phone=phone).first()
+            if user is None:
+                user = User(phone=phone, date_joined=registered)
+            elif user.registered_at is not None:
+                raise Conflict(_("该手机号已注册，请直接登录。"), code="phone_taken")
+            # A pre-listed member claims the account his administrator made: he keeps his
+            # place in the organisation, and his own real name replaces the roster's.
+            user.real_name = real_name
+            user.set_password(password)
+            user.registered_at = registered
+            user.password_changed_at = registered
             user.privacy_version = privacy_version
-            user.privacy_accepted_at = user.date_joined
-            user.save(
-                update_fields=["password_changed_at", "privacy_version", "privacy_accepted_at"]
-            )
+            user.privacy_accepted_at = registered
+            user.save()
             user_registered.send(sender=User, user=user)
     except IntegrityError as exc:
         raise Conflict(_("该手机号已注册，请直接登录。"), code="phone_taken") from exc
+    return user
+
+
+def user_prelist(*, phone: str, real_name: str) -> User:
+    """The account row of a member an administrator lists before he registers (预录入).
+
+    He cannot sign in (no password, no codes are sent) until he registers with ``phone``.
+    Returns the existing account when the number already has one.
+    """
+    phone = normalize_phone(phone)
+    real_name = validate_real_name(real_name)
+    with transaction.atomic():
+        user, _created = User.objects.get_or_create(
+            phone=phone,
+            defaults={"real_name": real_name, "password": make_password(None)},
+        )
     return user
 
 

@@ -1,7 +1,8 @@
-"""The access layer: every administrative read passes through one of these helpers.
+"""The access layer: every administrative read and write fetches through these helpers.
 
-``access_<thing>_as_<role>`` returns the object only when it lies inside the actor's scope and
-raises ``NotFound`` otherwise (outside the scope, existence itself is private — API.md).
+``access_<thing>_as_admin`` returns the object only when it lies inside the actor's scope and
+raises ``NotFound`` otherwise (outside the scope, existence itself is private — API.md), or
+``Forbidden`` when the actor is no administrator at all.
 """
 
 from __future__ import annotations
@@ -10,16 +11,66 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from xuexi.accounts.models import LoginEvent, User
-from xuexi.core.errors import Forbidden, NotFound
-from xuexi.organizations.models import Membership, Organization
-from xuexi.organizations.selectors import admin_scopes_of, organization_in_scopes
+from xuexi.core.errors import NotFound
+from xuexi.organizations.models import Invitation, JoinRequest, Membership, Organization, RoleGrant
+from xuexi.organizations.scope import AdminScope
+
+
+def _scope(user: User) -> AdminScope:
+    scope = AdminScope.of(user)
+    scope.require_admin()
+    return scope
 
 
 def access_organization_as_admin(user: User, organization_id: int) -> Organization:
+    scope = _scope(user)
     organization = Organization.objects.filter(pk=organization_id).first()
-    if organization is None or not organization_in_scopes(organization, admin_scopes_of(user)):
+    if organization is None or not scope.covers(organization):
         raise NotFound(_("找不到该组织，或它不在您的管理范围内。"))
     return organization
+
+
+def access_member_as_admin(user: User, organization: Organization, member_id: int) -> Membership:
+    """The current membership of user ``member_id`` inside ``organization``'s subtree."""
+    access_organization_as_admin(user, organization.pk)
+    membership = (
+        Membership.objects.select_related("user", "organization")
+        .filter(
+            user_id=member_id,
+            ended_at__isnull=True,
+            organization__path__startswith=organization.path,
+        )
+        .first()
+    )
+    if membership is None:
+        raise NotFound(_("找不到该成员，或他不在您的管理范围内。"))
+    return membership
+
+
+def access_role_grant_as_admin(user: User, grant_id: int) -> RoleGrant:
+    scope = _scope(user)
+    grant = RoleGrant.objects.select_related("user", "organization").filter(pk=grant_id).first()
+    if grant is None or not scope.covers(grant.organization):
+        raise NotFound(_("找不到该授权。"))
+    return grant
+
+
+def access_invitation_as_admin(user: User, invitation_id: int) -> Invitation:
+    scope = _scope(user)
+    invitation = Invitation.objects.select_related("organization").filter(pk=invitation_id).first()
+    if invitation is None or not scope.covers(invitation.organization):
+        raise NotFound(_("找不到该邀请码。"))
+    return invitation
+
+
+def access_join_request_as_admin(user: User, request_id: int) -> JoinRequest:
+    scope = _scope(user)
+    request = (
+        JoinRequest.objects.select_related("user", "organization").filter(pk=request_id).first()
+    )
+    if request is None or not scope.covers(request.organization):
+        raise NotFound(_("找不到该申请。"))
+    return request
 
 
 def access_login_events_as_admin(user: User) -> QuerySet[LoginEvent]:
@@ -28,13 +79,11 @@ def access_login_events_as_admin(user: User) -> QuerySet[LoginEvent]:
     A scope at a root of the tree (the platform) covers every event, including members not yet
     placed in any organisation and attempts on numbers that have no account.
     """
-    scopes = admin_scopes_of(user)
-    if not scopes:
-        raise Forbidden(_("只有学习管理员可以查看登录日志。"))
-    if any(scope.depth == 1 for scope in scopes):
+    scope = _scope(user)
+    if scope.is_platform_wide:
         return LoginEvent.objects.all()
     in_scope = Q()
-    for scope in scopes:
-        in_scope |= Q(organization__path__startswith=scope.path)
+    for path in scope.root_paths:
+        in_scope |= Q(organization__path__startswith=path)
     members = Membership.objects.filter(in_scope, ended_at__isnull=True).values("user_id")
     return LoginEvent.objects.filter(user_id__in=members)

@@ -316,6 +316,9 @@ class DemoAccountRow:
     member_of: str  # the organisation's path from the province down
 
 
+PRELISTED_SHARE = 0.15
+
+
 def demo_exists() -> bool:
     return Organization.objects.filter(code=PROVINCE_CODE).exists()
 
@@ -403,12 +406,15 @@ def _members_create(rng: random.Random, placements: list[str], ids: dict[str, in
     users = []
     for index in range(1, len(placements) + 1):
         joined = today - dt.timedelta(days=rng.randint(1, 180), seconds=rng.randint(0, 86_399))
+        # About one in seven is still only pre-listed by an administrator: not yet registered.
+        registered = rng.random() >= PRELISTED_SHARE
         users.append(
             User(
                 phone=member_phone(index),
                 real_name=fake.name(),
                 password=make_password(None),
                 date_joined=joined,
+                registered_at=joined if registered else None,
             )
         )
     User.objects.bulk_create(users, batch_size=500)

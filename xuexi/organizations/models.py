@@ -53,6 +53,12 @@ class Organization(MP_Node):
         _("应注册人数"), default=0
     )
     is_open: models.BooleanField[bool, bool] = models.BooleanField(_("开放"), default=True)
+    contact_name: models.CharField[str, str] = models.CharField(
+        _("联系人"), max_length=50, blank=True, default=""
+    )
+    contact_phone: models.CharField[str, str] = models.CharField(
+        _("联系电话"), max_length=20, blank=True, default=""
+    )
     created_at: models.DateTimeField[dt.datetime, dt.datetime] = models.DateTimeField(
         _("创建时间"), default=timezone.now
     )
@@ -67,6 +73,28 @@ class Organization(MP_Node):
         return self.name
 
 
+# Members belong to a branch or a study group (PRODUCT C2); higher nodes organise them.
+MEMBER_KINDS = frozenset({OrganizationKind.BRANCH, OrganizationKind.GROUP})
+
+# Which kinds may sit directly under which: the shape of a real organisation tree.
+CHILD_KINDS: dict[str, frozenset[str]] = {
+    OrganizationKind.PLATFORM: frozenset({"platform", "province", "line"}),
+    OrganizationKind.PROVINCE: frozenset({"city", "line", "unit"}),
+    OrganizationKind.CITY: frozenset({"county", "line", "unit"}),
+    OrganizationKind.COUNTY: frozenset({"line", "unit", "general_branch", "branch"}),
+    OrganizationKind.LINE: frozenset({"line", "unit"}),
+    OrganizationKind.UNIT: frozenset({"unit", "general_branch", "branch", "group"}),
+    OrganizationKind.GENERAL_BRANCH: frozenset({"branch", "group"}),
+    OrganizationKind.BRANCH: frozenset({"group"}),
+    OrganizationKind.GROUP: frozenset(),
+}
+
+
+class MembershipEnd(models.TextChoices):
+    TRANSFERRED = "transferred", _("组织关系转接")
+    REMOVED = "removed", _("移出组织")
+
+
 class Membership(models.Model):
     """A member's place in an organisation. History is kept: a transfer ends one and opens one."""
 
@@ -78,6 +106,9 @@ class Membership(models.Model):
     )
     started_at = models.DateTimeField(_("加入时间"), default=timezone.now)
     ended_at = models.DateTimeField(_("离开时间"), null=True, blank=True)
+    end_reason = models.CharField(
+        _("离开原因"), max_length=20, choices=MembershipEnd.choices, blank=True, default=""
+    )
 
     class Meta:
         verbose_name = pgettext_lazy("model", "组织关系")
@@ -138,3 +169,79 @@ class RoleGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.role} @ {self.organization_id}"
+
+
+class Invitation(models.Model):
+    """An invitation code (and its QR code) for joining one organisation, pending approval."""
+
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("加入组织"),
+        on_delete=models.CASCADE,
+        related_name="invitations",
+    )
+    code = models.CharField(_("邀请码"), max_length=12, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    expires_at = models.DateTimeField(_("有效期至"), null=True, blank=True)
+    disabled_at = models.DateTimeField(_("停用时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = pgettext_lazy("model", "邀请码")
+        verbose_name_plural = pgettext_lazy("model plural", "邀请码")
+
+    def __str__(self) -> str:
+        return self.code
+
+    def is_usable(self, at: dt.datetime) -> bool:
+        return self.disabled_at is None and (self.expires_at is None or self.expires_at > at)
+
+
+class JoinStatus(models.TextChoices):
+    PENDING = "pending", _("待审核")
+    APPROVED = "approved", _("已通过")
+    REJECTED = "rejected", _("已拒绝")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+class JoinRequest(models.Model):
+    """A member's request to join an organisation by invitation code; an administrator decides."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="join_requests"
+    )
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("申请加入"),
+        on_delete=models.CASCADE,
+        related_name="join_requests",
+    )
+    invitation = models.ForeignKey(
+        Invitation, on_delete=models.SET_NULL, null=True, blank=True, related_name="requests"
+    )
+    status = models.CharField(
+        _("状态"), max_length=10, choices=JoinStatus.choices, default=JoinStatus.PENDING
+    )
+    created_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = pgettext_lazy("model", "入组申请")
+        verbose_name_plural = pgettext_lazy("model plural", "入组申请")
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(status="pending"), name="one_pending_join_request"
+            )
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["organization", "status"], name="joinrequest_org_status")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.organization_id} ({self.status})"

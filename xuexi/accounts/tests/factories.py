@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import factory
+from django.utils import timezone
 
 from xuexi.accounts.models import User
 
@@ -15,3 +16,4 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
     phone = factory.Sequence(lambda n: f"137{n:08d}")
     real_name = factory.Faker("name", locale="zh_CN")
     password = factory.django.Password(DEFAULT_PASSWORD)
+    registered_at = factory.LazyFunction(timezone.now)

@@ -78,7 +78,6 @@ def test_the_login_log_shows_only_members_inside_the_scope(client, personas, per
         ("county_admin", {"county_a", "branch_a"}),
         ("outsider", {"county_b", "branch_b"}),
         ("branch_admin", {"branch_a"}),
-        ("member", set()),
     ],
 )
 def test_an_organisation_is_reachable_only_inside_the_scope(personas, persona, reachable):
@@ -92,3 +91,11 @@ def test_an_organisation_is_reachable_only_inside_the_scope(personas, persona, r
         else:
             with pytest.raises(NotFound):
                 access_organization_as_admin(personas[persona], organization.pk)
+
+
+def test_a_member_without_a_role_reaches_no_organisation(personas):
+    from xuexi.core.errors import Forbidden
+    from xuexi.organizations.access import access_organization_as_admin
+
+    with pytest.raises(Forbidden):
+        access_organization_as_admin(personas["member"], personas["orgs"]["branch_a"].pk)

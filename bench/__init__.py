@@ -1,0 +1,1 @@
+"""Benchmarks and data generators at province scale (see bench/README.md)."""

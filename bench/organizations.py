@@ -1,0 +1,297 @@
+"""The organisations benchmark: subtree counts, a page of members, moving a county.
+
+    python -m bench.organizations --database-url postgres://postgres@127.0.0.1:5432/xuexi_bench
+
+Runs against a database made by ``bench.generate`` (it reads the scale from the database's
+comment). Every measure is run once to warm the caches, then ``--repeat`` times; the table
+gives the median and its ratio to the baseline measured in the same run, the plain
+``SELECT count(*)`` of the membership table, because on a shared 2-core machine the ratios
+hold where the milliseconds do not. Nothing is written: the move runs in a transaction that
+is rolled back. Then the plans of the province and county counts are printed, with whether
+they use an index on ``organizations_organization.path``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from bench.generate import DEFAULT_DATABASE_URL, read_meta, setup_django, unapplied_migrations
+
+if TYPE_CHECKING:
+    from xuexi.organizations.models import Organization
+
+REPEAT = 5
+PAGE = 20
+
+
+@dataclass(frozen=True)
+class Measure:
+    name: str
+    seconds: list[float]  # one per repetition, the warm-up excluded
+    sizes: str
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.seconds) * 1000
+
+
+@dataclass(frozen=True)
+class Skipped:
+    name: str
+    note: str
+
+
+def clocked(work: Callable[[], object]) -> Callable[[], float]:
+    """``work`` as a run that returns its own duration in seconds."""
+
+    def run() -> float:
+        started = time.perf_counter()
+        work()
+        return time.perf_counter() - started
+
+    return run
+
+
+def repeat(run: Callable[[], float], times: int) -> list[float]:
+    run()  # warm-up: caches and plans, not counted
+    return [run() for _ in range(times)]
+
+
+def subtree_count(node: Organization) -> int:
+    """The product's subtree member count: current memberships under the node's path."""
+    from xuexi.organizations.models import Membership
+
+    return Membership.objects.filter(
+        ended_at__isnull=True, organization__path__startswith=node.path
+    ).count()
+
+
+def member_page(node: Organization) -> list[Any]:
+    """Page one of the members of a subtree, by name, as a member list shows them."""
+    from xuexi.organizations.models import Membership
+
+    return list(
+        Membership.objects.filter(ended_at__isnull=True, organization__path__startswith=node.path)
+        .select_related("user", "organization")
+        .order_by("user__real_name", "user__id")[:PAGE]
+    )
+
+
+def move_county(county_id: int, city_id: int) -> tuple[float, int]:
+    """Move the county with its subtree under the city (last child), time it, roll it back.
+
+    Returns the seconds the move took and the number of nodes whose path it rewrote.
+    """
+    from django.db import transaction
+
+    from xuexi.organizations.models import Organization
+
+    with transaction.atomic():
+        county = Organization.objects.get(pk=county_id)
+        city = Organization.objects.get(pk=city_id)
+        nodes = Organization.objects.filter(path__startswith=county.path).count()
+        started = time.perf_counter()
+        Organization.objects.move(county, city, "last-child")
+        took = time.perf_counter() - started
+        county.refresh_from_db()
+        moved = Organization.objects.filter(path__startswith=county.path).count()
+        if not county.path.startswith(city.path) or moved != nodes:
+            raise SystemExit(f"the move went wrong: {county.path} under {city.path}, {moved} nodes")
+        transaction.set_rollback(True)
+    return took, nodes
+
+
+def bench_roster_import(*, county: Organization, times: int) -> Measure | Skipped:
+    """HOOK — the roster import benchmark, to be filled in with the import service.
+
+    It should import a roster (a spreadsheet of N members) into a branch of ``county`` through
+    the import service, inside a transaction that is rolled back, ``times`` times, and return
+    a ``Measure`` whose sizes give N and the branch. Until the service exists it is skipped:
+    no figure is made up.
+    """
+    return Skipped("roster import", "roster import benchmark lands with the import service")
+
+
+def median_by_expected(nodes: Sequence[Organization]) -> Organization:
+    """The node of median headcount: a typical county or city, not the largest."""
+    return sorted(nodes, key=lambda node: (node.expected_members, node.path))[len(nodes) // 2]
+
+
+def plan_of(query: Callable[[], object]) -> str:
+    """``EXPLAIN (ANALYZE, BUFFERS)`` of the one SQL statement ``query`` runs."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        query()
+    (statement,) = captured.captured_queries
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement["sql"])
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def path_indexes() -> list[str]:
+    """Names of the indexes whose first column is ``organizations_organization.path``."""
+    from django.db import connection
+
+    from xuexi.organizations.models import Organization
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s",
+            [Organization._meta.db_table],
+        )
+        return [name for name, definition in cursor.fetchall() if "(path" in definition]
+
+
+def run(meta: dict[str, Any], times: int) -> None:
+    from django.db import connection
+
+    from xuexi.organizations.models import Membership, Organization
+
+    table = Membership._meta.db_table
+    province = Organization.objects.get(kind="province")
+    cities = list(Organization.objects.filter(kind="city").order_by("path"))
+    city = median_by_expected(cities)
+    county = median_by_expected(list(Organization.objects.get_children(city)))
+    # Move it to the next city along, so the subtree changes parent (and city).
+    other_city = cities[(cities.index(city) + 1) % len(cities)]
+
+    def baseline() -> int:
+        with connection.cursor() as cursor:
+            # The table name comes from the model, not from input.
+            cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            return int(cursor.fetchone()[0])
+
+    def nodes_under(node: Organization) -> int:
+        return Organization.objects.filter(path__startswith=node.path).count()
+
+    rows = baseline()
+    results: list[Measure | Skipped] = [
+        Measure(
+            f"baseline: count(*) of all {table}",
+            repeat(clocked(baseline), times),
+            f"{rows:,} rows",
+        )
+    ]
+    for label, node in (("county", county), ("city", city), ("province", province)):
+        members = subtree_count(node)
+        results.append(
+            Measure(
+                f"subtree member count, {label}",
+                repeat(clocked(partial(subtree_count, node)), times),
+                f"{members:,} members, {nodes_under(node):,} nodes ({node.name})",
+            )
+        )
+    city_members = subtree_count(city)
+    results.append(
+        Measure(
+            f"member list page ({PAGE}), city, by name",
+            repeat(clocked(partial(member_page, city)), times),
+            f"page 1 of {city_members:,} members ({city.name})",
+        )
+    )
+    moved_nodes = 0
+
+    def move() -> float:
+        nonlocal moved_nodes
+        took, moved_nodes = move_county(county.pk, other_city.pk)
+        return took
+
+    move_times = repeat(move, times)
+    results.append(
+        Measure(
+            "move a county to another city (rolled back)",
+            move_times,
+            f"{moved_nodes:,} nodes re-pathed ({county.name} → {other_city.name})",
+        )
+    )
+    results.append(bench_roster_import(county=county, times=times))
+
+    print_table(results, meta, times)
+    print_plans(province, county)
+
+
+def print_table(results: Sequence[Measure | Skipped], meta: dict[str, Any], times: int) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        version = cursor.fetchone()[0]
+    baseline = next(r for r in results if isinstance(r, Measure)).median_ms
+    print(
+        f"\norganisations benchmark — scale {meta.get('scale', '?')}: "
+        f"{meta.get('organizations', 0):,} organisations ({meta.get('branches', 0):,} branches), "
+        f"{meta.get('users', 0):,} users, {meta.get('memberships', 0):,} memberships; "
+        f"PostgreSQL {version}, {os.cpu_count()} CPUs; median of {times} after one warm-up\n"
+    )
+    header = ("measure", "median ms", "× count(*)", "data sizes")
+    lines = []
+    for result in results:
+        if isinstance(result, Skipped):
+            lines.append((result.name, "—", "—", f"skipped: {result.note}"))
+        else:
+            ratio = result.median_ms / baseline
+            lines.append((result.name, f"{result.median_ms:,.1f}", f"{ratio:,.2f}", result.sizes))
+    widths = [max(_width(line[i]) for line in [header, *lines]) for i in range(4)]
+    for number, line in enumerate([header, *lines]):
+        cells = [_pad(cell, width, right=0 < column < 3) for column, (cell, width) in
+                 enumerate(zip(line, widths, strict=True))]  # fmt: skip
+        print("| " + " | ".join(cells) + " |")
+        if number == 0:
+            print("|" + "|".join("-" * (width + 2) for width in widths) + "|")
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def _pad(text: str, width: int, *, right: bool) -> str:
+    fill = " " * (width - _width(text))
+    return fill + text if right else text + fill
+
+
+def print_plans(province: Organization, county: Organization) -> None:
+    indexes = path_indexes()
+    print(f"\nindexes on organizations_organization.path: {', '.join(indexes) or 'none'}")
+    for label, node in (("province", province), ("county", county)):
+        plan = plan_of(partial(subtree_count, node))
+        used = [name for name in indexes if name in plan]
+        verdict = f"uses {', '.join(used)}" if used else "uses NO index on path"
+        print(f"\nEXPLAIN (ANALYZE, BUFFERS) subtree member count, {label} — {verdict}:\n{plan}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.organizations",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
+        help="a database built by bench.generate",
+    )
+    parser.add_argument("--repeat", type=int, default=REPEAT, help=f"default {REPEAT}")
+    args = parser.parse_args(argv)
+    meta = read_meta(args.database_url)
+    if meta is None:
+        parser.error("no generated data there: run python -m bench.generate first (make bench)")
+    setup_django(args.database_url)
+    if pending := unapplied_migrations():
+        parser.error(f"the data predates {pending} migrations: regenerate it (make bench does)")
+    run(meta, args.repeat)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
