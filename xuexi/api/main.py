@@ -2,7 +2,7 @@
 
 from ninja import NinjaAPI
 
-from xuexi.api import accounts
+from xuexi.api import accounts, organizations
 from xuexi.api.auth import DEFAULT_AUTH
 from xuexi.api.errors import install_error_handlers
 
@@ -17,3 +17,4 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 api.add_router("", accounts.router)
+api.add_router("", organizations.router)

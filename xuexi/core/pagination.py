@@ -55,31 +55,41 @@ def clamp_limit(limit: int | None) -> int:
 
 
 def paginate(
-    queryset: QuerySet[M], *, cursor: str | None, limit: int | None, field: str = "id"
+    queryset: QuerySet[M],
+    *,
+    cursor: str | None,
+    limit: int | None,
+    field: str = "id",
+    ascending: bool = False,
 ) -> Page[M]:
-    """One page of ``queryset`` ordered by ``field`` descending, then ``id`` descending.
+    """One page of ``queryset`` ordered by ``field`` (newest/highest first unless ``ascending``),
+    then by ``id`` the same way.
 
     ``field`` must be a non-null column; ``id`` breaks ties so no row is skipped or repeated.
     """
     size = clamp_limit(limit)
-    ordered = queryset.order_by(f"-{field}", "-id") if field != "id" else queryset.order_by("-id")
+    sign, after = ("", "gt") if ascending else ("-", "lt")
+    keyed_by_id = field == "id"
+    ordered = (
+        queryset.order_by(f"{sign}id")
+        if keyed_by_id
+        else queryset.order_by(f"{sign}{field}", f"{sign}id")
+    )
     if cursor:
         values = _decode(cursor)
-        if field == "id":
-            if len(values) != 1:
-                raise ValidationFailed({"cursor": _("分页游标无效。")})
-            ordered = ordered.filter(id__lt=values[0])
+        if len(values) != (1 if keyed_by_id else 2):
+            raise ValidationFailed({"cursor": _("分页游标无效。")})
+        if keyed_by_id:
+            ordered = ordered.filter(**{f"id__{after}": values[0]})
         else:
-            if len(values) != 2:
-                raise ValidationFailed({"cursor": _("分页游标无效。")})
             ordered = ordered.filter(
-                Q(**{f"{field}__lt": values[0]}) | Q(**{field: values[0], "id__lt": values[1]})
+                Q(**{f"{field}__{after}": values[0]})
+                | Q(**{field: values[0], f"id__{after}": values[1]})
             )
     rows = list(ordered[: size + 1])
     next_cursor = None
     if len(rows) > size:
         rows = rows[:size]
         last = rows[-1]
-        key = [last.pk] if field == "id" else [getattr(last, field), last.pk]
-        next_cursor = _encode(key)
+        next_cursor = _encode([last.pk] if keyed_by_id else [getattr(last, field), last.pk])
     return Page(items=rows, next_cursor=next_cursor)

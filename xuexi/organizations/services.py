@@ -377,9 +377,10 @@ def member_add(
     """
     scope = AdminScope.of(actor)
     scope.require(organization)
-    _check_member_organization(organization, field="organization_id")
     real_name = validate_real_name(real_name)
     with transaction.atomic():
+        organization = _locked(organization)  # read its open state as it is now
+        _check_member_organization(organization, field="organization_id")
         user = user_prelist(phone=phone, real_name=real_name)
         current = (
             Membership.objects.select_for_update()
@@ -449,8 +450,9 @@ def member_transfer(
     scope = AdminScope.of(actor)
     scope.require(membership.organization)
     scope.require(target)
-    _check_member_organization(target, field="organization_id")
     with transaction.atomic():
+        target = _locked(target)
+        _check_member_organization(target, field="organization_id")
         current = (
             Membership.objects.select_for_update()
             .select_related("user", "organization")
@@ -582,10 +584,11 @@ def invitation_create(
 ) -> Invitation:
     """A new invitation code for a branch or group; ``valid_days=None`` never expires."""
     AdminScope.of(actor).require(organization)
-    _check_member_organization(organization, field="organization_id")
     if valid_days is not None and not 1 <= valid_days <= 365:
         raise ValidationFailed({"valid_days": _("有效期须在 1 到 365 天之间。")})
     with transaction.atomic():
+        organization = _locked(organization)
+        _check_member_organization(organization, field="organization_id")
         while True:
             code = "".join(secrets.choice(INVITATION_ALPHABET) for _ in range(8))
             if not Invitation.objects.filter(code=code).exists():

@@ -1,0 +1,303 @@
+"""The persona matrix for every organisation route (SECURITY S8, issue "Organisations").
+
+Each case names a route, how to build its request from the cast, and the exact status each
+persona must get. The cast (conftest ``personas``): operator (platform), province_admin,
+county_admin (县A), outsider (县B), branch_admin (支部A1, plain ``admin``), member (支部A1),
+stranger (no organisation), and anonymous.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from xuexi.core.models import AuditEntry
+from xuexi.organizations.models import Invitation, JoinRequest, Membership, Organization
+from xuexi.organizations.services import invitation_create, join_request_create
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = [
+    "operator",
+    "province_admin",
+    "county_admin",
+    "outsider",
+    "branch_admin",
+    "member",
+    "stranger",
+    "anonymous",
+]
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: Callable[[dict[str, Any]], str]
+    body: Callable[[dict[str, Any]], dict[str, Any]] | None
+    expect: dict[str, int]  # persona -> status; missing personas: see defaults()
+
+
+def defaults(allowed: int, **overrides: int) -> dict[str, int]:
+    """In-scope administrators get ``allowed``, the sibling county's 404, members 403."""
+    table = {
+        "operator": allowed,
+        "province_admin": allowed,
+        "county_admin": allowed,
+        "outsider": 404,
+        "branch_admin": allowed,
+        "member": 403,
+        "stranger": 403,
+        "anonymous": 401,
+    }
+    table.update(overrides)
+    return table
+
+
+def org(name: str) -> Callable[[dict[str, Any]], int]:
+    return lambda p: p["orgs"][name].pk
+
+
+def member_of_a(p: dict[str, Any]) -> int:
+    return p["member"].pk
+
+
+def invitation_for_a(p: dict[str, Any]) -> Invitation:
+    return invitation_create(actor=p["province_admin"], organization=p["orgs"]["branch_a"])
+
+
+def pending_request_for_a(p: dict[str, Any]) -> JoinRequest:
+    return join_request_create(user=p["stranger"], code=invitation_for_a(p).code)
+
+
+CASES: dict[str, Case] = {
+    "read organisation": Case(
+        "get", lambda p: f"/api/v1/organizations/{org('branch_a')(p)}", None, defaults(200)
+    ),
+    "read county": Case(
+        "get",
+        lambda p: f"/api/v1/organizations/{org('county_a')(p)}",
+        None,
+        defaults(200, branch_admin=404),
+    ),
+    "list children": Case(
+        "get",
+        lambda p: f"/api/v1/organizations/{org('county_a')(p)}/children",
+        None,
+        defaults(200, branch_admin=404),
+    ),
+    "search": Case(
+        "get",
+        lambda p: "/api/v1/organizations/search?q=支部",
+        None,
+        defaults(200, outsider=200),
+    ),
+    "create child": Case(
+        "post",
+        lambda p: "/api/v1/organizations",
+        lambda p: {"parent_id": org("branch_a")(p), "name": "第一学习小组", "kind": "group"},
+        defaults(201),
+    ),
+    "rename": Case(
+        "patch",
+        lambda p: f"/api/v1/organizations/{org('branch_a')(p)}",
+        lambda p: {"name": "支部A1（更名）"},
+        defaults(200),
+    ),
+    "move to the sibling county": Case(
+        "patch",
+        lambda p: f"/api/v1/organizations/{org('branch_a')(p)}",
+        lambda p: {"parent_id": org("county_b")(p)},
+        defaults(200, county_admin=404, branch_admin=404),
+    ),
+    "close a node with members": Case(
+        "patch",
+        lambda p: f"/api/v1/organizations/{org('branch_a')(p)}",
+        lambda p: {"is_open": False},
+        defaults(409, branch_admin=403),
+    ),
+    "list members": Case(
+        "get",
+        lambda p: f"/api/v1/organizations/{org('branch_a')(p)}/members",
+        None,
+        defaults(200),
+    ),
+    "add member": Case(
+        "post",
+        lambda p: f"/api/v1/organizations/{org('branch_a')(p)}/members",
+        lambda p: {"phone": "13911112222", "real_name": "孙新人"},
+        defaults(201),
+    ),
+    "rename member": Case(
+        "patch",
+        lambda p: f"/api/v1/organizations/{org('branch_a')(p)}/members/{member_of_a(p)}",
+        lambda p: {"real_name": "周更正"},
+        defaults(200),
+    ),
+    "transfer member to the sibling county": Case(
+        "patch",
+        lambda p: f"/api/v1/organizations/{org('branch_a')(p)}/members/{member_of_a(p)}",
+        lambda p: {"organization_id": org("branch_b")(p)},
+        defaults(200, county_admin=404, branch_admin=404),
+    ),
+    "remove member": Case(
+        "delete",
+        lambda p: f"/api/v1/organizations/{org('branch_a')(p)}/members/{member_of_a(p)}",
+        None,
+        defaults(204),
+    ),
+    "appoint an administrator": Case(
+        "post",
+        lambda p: f"/api/v1/organizations/{org('branch_a')(p)}/admins",
+        lambda p: {"user_id": member_of_a(p)},
+        defaults(201, branch_admin=403),
+    ),
+    "appoint a main administrator of county A": Case(
+        "post",
+        lambda p: f"/api/v1/organizations/{org('county_a')(p)}/admins",
+        lambda p: {"user_id": member_of_a(p), "main": True},
+        defaults(201, branch_admin=404),
+    ),
+    "list roles": Case(
+        "get", lambda p: f"/api/v1/organizations/{org('branch_a')(p)}/roles", None, defaults(200)
+    ),
+    "audit log": Case(
+        "get",
+        lambda p: f"/api/v1/organizations/{org('branch_a')(p)}/audit-log",
+        None,
+        defaults(200),
+    ),
+    "list invitations": Case(
+        "get",
+        lambda p: f"/api/v1/organizations/{org('branch_a')(p)}/invitations",
+        None,
+        defaults(200),
+    ),
+    "create invitation": Case(
+        "post",
+        lambda p: f"/api/v1/organizations/{org('branch_a')(p)}/invitations",
+        lambda p: {"valid_days": 7},
+        defaults(201),
+    ),
+    "disable invitation": Case(
+        "post",
+        lambda p: f"/api/v1/invitations/{invitation_for_a(p).pk}/disable",
+        lambda p: {},
+        defaults(200),
+    ),
+    "list join requests": Case(
+        "get",
+        lambda p: f"/api/v1/organizations/{org('branch_a')(p)}/join-requests",
+        None,
+        defaults(200),
+    ),
+    "approve join request": Case(
+        "post",
+        lambda p: f"/api/v1/join-requests/{pending_request_for_a(p).pk}/approve",
+        lambda p: {"note": "欢迎"},
+        defaults(200),
+    ),
+    "revoke the branch administrator": Case(
+        "delete",
+        lambda p: f"/api/v1/role-grants/{p['branch_admin'].role_grants.get().pk}",
+        None,
+        defaults(204, branch_admin=403),
+    ),
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("case_name", CASES)
+def test_every_organisation_route_answers_each_persona_exactly(
+    client, personas, case_name, persona
+):
+    case = CASES[case_name]
+    path = case.path(personas)
+    body = case.body(personas) if case.body else None
+    if persona != "anonymous":
+        client.force_login(personas[persona])
+    audit_before = AuditEntry.objects.count()
+    kwargs: dict[str, Any] = {"content_type": "application/json"} if body is not None else {}
+    response = (
+        getattr(client, case.method)(path, body, **kwargs)
+        if body is not None
+        else (getattr(client, case.method)(path))
+    )
+    expected = case.expect[persona]
+    assert response.status_code == expected, (case_name, persona, response.content[:300])
+    if response.status_code >= 400:
+        assert set(response.json()) == {"code", "message", "details"}
+        if case.method != "get":  # a refusal changes nothing, not even the audit log
+            assert AuditEntry.objects.count() == audit_before
+    elif case.method != "get":
+        assert AuditEntry.objects.count() > audit_before
+
+
+def test_a_county_admin_cannot_appoint_himself(client, personas):
+    client.force_login(personas["county_admin"])
+    response = client.post(
+        f"/api/v1/organizations/{personas['orgs']['branch_a'].pk}/admins",
+        {"user_id": personas["county_admin"].pk},
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+
+
+def test_a_county_admin_cannot_move_his_own_county(client, personas):
+    client.force_login(personas["county_admin"])
+    response = client.patch(
+        f"/api/v1/organizations/{personas['orgs']['county_a'].pk}",
+        {"parent_id": personas["orgs"]["county_a"].pk},
+        content_type="application/json",
+    )
+    assert response.status_code in (403, 422)
+    assert Organization.objects.get(pk=personas["orgs"]["county_a"].pk).path == (
+        personas["orgs"]["county_a"].path
+    )
+
+
+def test_guessing_the_ids_of_the_sibling_county_reveals_nothing(client, personas):
+    client.force_login(personas["county_admin"])
+    b = personas["orgs"]["branch_b"]
+    answers = [
+        client.get(f"/api/v1/organizations/{b.pk}"),
+        client.get(f"/api/v1/organizations/{b.pk}/members"),
+        client.get(f"/api/v1/organizations/{b.pk}/audit-log"),
+        client.get(f"/api/v1/organizations/{10**9}"),
+    ]
+    assert [a.status_code for a in answers] == [404, 404, 404, 404]
+    assert len({a.content for a in answers}) == 1  # existing and missing look the same
+
+
+def test_the_member_list_masks_phones(client, personas):
+    client.force_login(personas["county_admin"])
+    items = client.get(f"/api/v1/organizations/{personas['orgs']['county_a'].pk}/members").json()[
+        "items"
+    ]
+    assert items
+    assert all("****" in item["phone"] for item in items)
+
+
+def test_a_member_joins_by_code_and_is_placed_when_approved(client, personas):
+    invitation = invitation_create(
+        actor=personas["county_admin"], organization=personas["orgs"]["branch_a"]
+    )
+    client.force_login(personas["stranger"])
+    created = client.post(
+        "/api/v1/join-requests", {"code": invitation.code.lower()}, content_type="application/json"
+    )
+    assert created.status_code == 201
+    assert client.get("/api/v1/me/join-requests").json()[0]["status"] == "pending"
+    client.force_login(personas["county_admin"])
+    decided = client.post(
+        f"/api/v1/join-requests/{created.json()['id']}/approve",
+        {"note": ""},
+        content_type="application/json",
+    )
+    assert decided.json()["status"] == "approved"
+    assert (
+        Membership.objects.get(user=personas["stranger"], ended_at__isnull=True).organization
+        == (personas["orgs"]["branch_a"])
+    )
