@@ -30,6 +30,7 @@ from django.db.models import F
 from xuexi.accounts.models import User
 from xuexi.core.time import now
 from xuexi.organizations.models import (
+    Invitation,
     ManagementLine,
     Membership,
     Organization,
@@ -37,7 +38,16 @@ from xuexi.organizations.models import (
     Role,
     RoleGrant,
 )
-from xuexi.organizations.services import membership_place, role_grant
+from xuexi.organizations.services import (
+    invitation_create,
+    join_request_create,
+    member_add,
+    member_transfer,
+    membership_place,
+    organization_update,
+    role_grant,
+    role_grant_as,
+)
 
 DEMO_SEED = 2019
 DEMO_PASSWORD = "Xuexi@2019"  # noqa: S105 - the documented password of the demo accounts
@@ -212,10 +222,11 @@ class _Builder:
                     f"{unit.code}-{branch_number:02d}",
                     expected=self.headcount(),
                 )
+            # Members sit in branches: the accounts join their unit's first office branch.
             if name == "省委宣传部":
-                self.anchors["operator_unit"] = unit.code
+                self.anchors["operator_unit"] = f"{unit.code}-01"
             elif name == "省委组织部":
-                self.anchors["province_unit"] = unit.code
+                self.anchors["province_unit"] = f"{unit.code}-01"
 
     def county(self, city: _Node, name: str, code: str) -> None:
         county = city.add(name, OrganizationKind.COUNTY, code)
@@ -231,9 +242,9 @@ class _Builder:
                 expected=self.headcount(),
             )
         if code.endswith("-01-01"):
-            self.anchors["county_a_unit"] = organs.code
+            self.anchors["county_a_unit"] = f"{organs.code}-001"
         elif code.endswith("-01-02"):
-            self.anchors["county_b_unit"] = organs.code
+            self.anchors["county_b_unit"] = f"{organs.code}-001"
 
         urban = suffix == "区"
         towns = self.rng.sample(TOWN_ROOTS, self.rng.randint(4, 5))
@@ -343,6 +354,7 @@ def demo_seed(*, seed: int = DEMO_SEED, members: int = DEMO_MEMBER_COUNT) -> Dem
     nodes = list(province.walk())
     phones = [account.phone for account in DEMO_ACCOUNTS]
     phones += [member_phone(index) for index in range(1, members + 1)]
+    phones += [phone for phone, _name in DEMO_APPLICANTS] + [DEMO_PRELISTED_PHONE]
     _refuse_conflicts(codes=[node.code for node in nodes], phones=phones)
 
     platform = _platform_root(add_expected=province.expected_members)
@@ -359,6 +371,7 @@ def demo_seed(*, seed: int = DEMO_SEED, members: int = DEMO_MEMBER_COUNT) -> Dem
     builder.rng.shuffle(placements)
     _members_create(builder.rng, placements, {code: ids[code] for code in set(placements)})
     _accounts_create(anchors)
+    _activity_create(anchors)
     return demo_summary()
 
 
@@ -453,6 +466,60 @@ def _accounts_create(anchors: dict[str, str]) -> None:
                 role=account.role,
                 granted_by=created.get(account.granted_by or ""),
             )
+
+
+DEMO_INVITATION_CODE = "SFDEMO88"
+DEMO_PRELISTED_PHONE = "13600000009"
+DEMO_APPLICANTS: tuple[tuple[str, str], ...] = (
+    ("13600000001", "赵文博"),
+    ("13600000002", "钱思雨"),
+    ("13600000003", "孙浩然"),
+)
+
+
+def _activity_create(anchors: dict[str, str]) -> None:
+    """What a few weeks of administration leave behind, done through the audited services:
+    content roles, a pre-listed newcomer, a transfer, an invitation code and three
+    newcomers waiting for approval."""
+    accounts = {u.phone: u for u in User.objects.filter(phone__startswith="1380000000")}
+    county_admin, branch_admin = accounts["13800000002"], accounts["13800000004"]
+    province_admin = accounts["13800000001"]
+    branch = Organization.objects.get(code=anchors["branch"])
+    county_a = Organization.objects.get(code=anchors["county_a"])
+    province = Organization.objects.get(code=PROVINCE_CODE)
+    in_branch = list(
+        Membership.objects.filter(organization=branch, ended_at__isnull=True)
+        .exclude(user__phone__startswith="1380000000")
+        .filter(user__registered_at__isnull=False)
+        .select_related("user", "organization")
+        .order_by("user__phone")[:3]
+    )
+    role_grant_as(
+        actor=county_admin, user=in_branch[0].user, organization=county_a, role=Role.CORRESPONDENT
+    )
+    role_grant_as(
+        actor=county_admin, user=in_branch[1].user, organization=county_a, role=Role.EDITOR
+    )
+    role_grant_as(
+        actor=province_admin, user=in_branch[2].user, organization=province, role=Role.COMMENTATOR
+    )
+    organization_update(actor=county_admin, organization=branch, contact_name="陈晓东")
+    member_add(
+        actor=branch_admin, organization=branch, phone=DEMO_PRELISTED_PHONE, real_name="周明"
+    )
+    sibling = (
+        Organization.objects.get_children(Organization.objects.get_parent(branch))
+        .filter(kind=OrganizationKind.BRANCH)
+        .exclude(pk=branch.pk)
+        .first()
+    )
+    if sibling is not None:
+        member_transfer(actor=county_admin, membership=in_branch[2], target=sibling)
+    invitation = invitation_create(actor=branch_admin, organization=branch, valid_days=None)
+    Invitation.objects.filter(pk=invitation.pk).update(code=DEMO_INVITATION_CODE)
+    for phone, name in DEMO_APPLICANTS:
+        applicant = User.objects.create_user(phone, name, None)
+        join_request_create(user=applicant, code=DEMO_INVITATION_CODE)
 
 
 def demo_summary() -> DemoSummary:

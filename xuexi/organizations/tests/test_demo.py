@@ -141,11 +141,17 @@ def test_branches_have_a_headcount_and_every_parent_sums_its_children(
 def test_3000_members_each_have_exactly_one_current_membership(seeded: demo.DemoSummary) -> None:
     members = User.objects.filter(phone__startswith=demo.MEMBER_PHONE_PREFIX)
     assert members.count() == demo.DEMO_MEMBER_COUNT >= 3000
-    assert seeded.members == demo.DEMO_MEMBER_COUNT + len(demo.DEMO_ACCOUNTS)
-    assert not User.objects.exclude(
-        pk__in=Membership.objects.filter(ended_at__isnull=True).values("user")
-    ).exists()
-    per_user = Membership.objects.values("user").annotate(n=Count("pk"))
+    # the bulk members, the six accounts and one newcomer an administrator pre-listed
+    assert seeded.members == demo.DEMO_MEMBER_COUNT + len(demo.DEMO_ACCOUNTS) + 1
+    applicants = [phone for phone, _name in demo.DEMO_APPLICANTS]
+    assert (
+        not User.objects.exclude(phone__in=applicants)
+        .exclude(pk__in=Membership.objects.filter(ended_at__isnull=True).values("user"))
+        .exists()
+    )
+    per_user = (
+        Membership.objects.filter(ended_at__isnull=True).values("user").annotate(n=Count("pk"))
+    )
     assert {row["n"] for row in per_user} == {1}
     placed_in = Membership.objects.filter(user__in=members).values_list(
         "organization__kind", flat=True
@@ -218,15 +224,15 @@ def test_demo_accounts_are_members_of_sensible_organisations(seeded: demo.DemoSu
 
     province = _province()
     for phone in ("13800000000", "13800000001"):
-        unit = place(phone)
-        assert unit.kind == OrganizationKind.UNIT
-        assert unit.line == ManagementLine.PROVINCIAL_ORGANS
-        assert unit.is_descendant_of(province)
+        branch = place(phone)  # members belong to branches: the first office branch of a unit
+        assert branch.kind == OrganizationKind.BRANCH
+        assert branch.line == ManagementLine.PROVINCIAL_ORGANS
+        assert branch.is_descendant_of(province)
     for phone in ("13800000002", "13800000003"):
-        unit = place(phone)
+        branch = place(phone)
         scope = RoleGrant.objects.get(user__phone=phone).organization
-        assert unit.kind == OrganizationKind.UNIT
-        assert unit.is_child_of(scope)
+        assert branch.kind == OrganizationKind.BRANCH
+        assert branch.is_descendant_of(scope)
     branch = RoleGrant.objects.get(user__phone="13800000004").organization
     assert place("13800000004") == branch
     assert place("13800000005") == branch
@@ -256,7 +262,7 @@ def test_running_the_command_twice_changes_nothing() -> None:
         counts
     )
     assert _snapshot() == checksum
-    assert RoleGrant.objects.count() == 5
+    assert RoleGrant.objects.count() == 5 + 3  # the accounts' roles and three content roles
 
 
 def test_the_command_prints_a_summary_and_the_account_table() -> None:
@@ -264,7 +270,7 @@ def test_the_command_prints_a_summary_and_the_account_table() -> None:
     call_command("seed_demo", stdout=out)
     text = out.getvalue()
     assert "学习组织" in text
-    assert "学员 3006 名" in text
+    assert "学员 3007 名" in text
     assert "Xuexi@2019" in text
     for account in demo.DEMO_ACCOUNTS:
         assert account.phone in text
@@ -306,3 +312,21 @@ def test_an_existing_platform_root_is_reused() -> None:
     root.refresh_from_db()
     assert Organization.objects.filter(depth=1).count() == 1
     assert root.expected_members == _province().expected_members
+
+
+def test_the_demo_has_roles_an_invitation_pending_requests_and_audit_history(
+    seeded: demo.DemoSummary,
+) -> None:
+    from xuexi.core.models import AuditEntry
+    from xuexi.organizations.models import Invitation, JoinRequest, JoinStatus
+
+    roles = set(RoleGrant.objects.values_list("role", flat=True))
+    assert {"correspondent", "editor", "commentator"} <= roles
+    invitation = Invitation.objects.get(code=demo.DEMO_INVITATION_CODE)
+    assert invitation.is_usable(invitation.created_at)
+    pending = JoinRequest.objects.filter(status=JoinStatus.PENDING)
+    assert pending.count() == len(demo.DEMO_APPLICANTS)
+    assert {r.organization for r in pending} == {invitation.organization}
+    actions = set(AuditEntry.objects.values_list("action", flat=True))
+    assert {"role.grant", "member.add", "member.transfer", "invitation.create"} <= actions
+    assert User.objects.get(phone=demo.DEMO_PRELISTED_PHONE).registered_at is None
