@@ -59,7 +59,7 @@ TRANSFER_SHARE = 0.04  # members who also have one ended membership elsewhere
 PHONE_BASE = 15_000_000_000  # member i (0-based) gets 150…: 15000000000 + i
 COPY_CHUNK = 20_000  # rows formatted per write to the COPY stream
 FIRST_DAY = dt.date(2019, 1, 1)  # the platform's launch; members join from then on
-JOIN_DAYS = 2_370  # … until mid-2025
+JOIN_DAYS = 2_190  # … until the end of 2024; transfers end by mid-2025 (never in the future)
 CREATED_AT = "2019-01-01 08:00:00+08"
 
 CITY_ROOTS = (
@@ -337,7 +337,7 @@ def secondary_structures(cur: psycopg.Cursor[Any], tables: Sequence[str]) -> lis
         [list(tables)],
     )
     found = [
-        Rebuild(table, name, f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}", is_fk)
+        Rebuild(table, name, f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}', is_fk)
         for table, name, definition, is_fk in cur.fetchall()
     ]
     cur.execute(
@@ -409,7 +409,8 @@ class Members:
         return cls(placements, transferred, names)
 
 
-_DAYS = [(FIRST_DAY + dt.timedelta(days=d)).isoformat() for d in range(JOIN_DAYS + 400)]
+LAST_TRANSFER_DAY = JOIN_DAYS + 180
+_DAYS = [(FIRST_DAY + dt.timedelta(days=d)).isoformat() for d in range(LAST_TRANSFER_DAY + 1)]
 _TIMES = [f"{h:02d}:{m:02d}:{(h * m) % 60:02d}+08" for h in range(7, 23) for m in range(60)]
 
 
@@ -432,7 +433,7 @@ def membership_rows(members: Members, suffix: str) -> Iterator[str]:
         started = _moment(day, index)
         earlier = members.transferred.get(index)
         if earlier is not None:
-            moved = _moment(day + 30 + index % 360, index + 1)
+            moved = _moment(min(day + 30 + index % 360, LAST_TRANSFER_DAY), index + 1)
             membership_id += 1
             yield f"{membership_id}\t{started}\t{moved}\t{index + 1}\t{earlier}{suffix}\n"
             started = moved
@@ -578,6 +579,17 @@ def generate(url: str, scale: float, check: bool) -> None:
         org_extra, org_suffix = extra_columns(cur, Organization, org_columns)
         user_extra, user_suffix = extra_columns(cur, User, user_columns)
         mem_extra, mem_suffix = extra_columns(cur, Membership, membership_columns)
+        for table, columns, suffix in (
+            (org_table, org_extra, org_suffix),
+            (user_table, user_extra, user_suffix),
+            (membership_table, mem_extra, mem_suffix),
+        ):
+            if columns:
+                filled = ", ".join(
+                    f"{column}={value or repr('')}"
+                    for column, value in zip(columns, suffix[1:].split("\t"), strict=True)
+                )
+                print(f"  {table}: from the model defaults {filled}", flush=True)
         rebuild = secondary_structures(cur, tables)
         for item in sorted(rebuild, key=lambda item: not item.is_foreign_key):
             drop(cur, item)
@@ -743,6 +755,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     except ValueError as error:
         parser.error(str(error))
     setup_django(args.database_url)
+    try:
+        psycopg.connect(_maintenance_url(args.database_url), connect_timeout=5).close()
+    except psycopg.OperationalError as error:
+        parser.error(f"PostgreSQL does not answer: {error}")
     if args.if_needed:
         meta = read_meta(args.database_url)
         wanted = {"scale": args.scale, "seed": SEED, "generator": GENERATOR_VERSION}

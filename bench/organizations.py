@@ -192,14 +192,14 @@ def run(meta: dict[str, Any], times: int) -> None:
                 f"{members:,} members, {nodes_under(node):,} nodes ({node.name})",
             )
         )
-    city_members = subtree_count(city)
-    results.append(
-        Measure(
-            f"member list page ({PAGE}), city, by name",
-            repeat(clocked(partial(member_page, city)), times),
-            f"page 1 of {city_members:,} members ({city.name})",
+    for label, node in (("county", county), ("city", city)):
+        results.append(
+            Measure(
+                f"member list page ({PAGE}), {label}, by name",
+                repeat(clocked(partial(member_page, node)), times),
+                f"page 1 of {subtree_count(node):,} members ({node.name})",
+            )
         )
-    )
     moved_nodes = 0
 
     def move() -> float:
