@@ -11,6 +11,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("accounts/", include("xuexi.accounts.urls")),
     path("captcha/", include("captcha.urls")),
     path("console/", include("xuexi.organizations.urls")),
+    path("join/", include("xuexi.organizations.join_urls")),
     path("", include("xuexi.web.urls")),
 ]
 

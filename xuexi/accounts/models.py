@@ -75,6 +75,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         verbose_name = pgettext_lazy("model", "用户")
         verbose_name_plural = pgettext_lazy("model plural", "用户")
+        # Member lists page by name: walking this index beats sorting a city's subtree.
+        indexes: ClassVar = [models.Index(fields=["real_name", "id"], name="user_name_order")]
 
     def __str__(self) -> str:
         return f"{self.real_name}（{self.masked_phone}）"

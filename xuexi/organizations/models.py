@@ -7,6 +7,7 @@ prefix query on ``path`` on SQLite and PostgreSQL alike, never recursion in Pyth
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import ClassVar
 
 from django.conf import settings
@@ -16,6 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from treebeard.mp_tree import MP_Node
+
+from xuexi.core.storage import PrivateFileStorage
 
 
 class OrganizationKind(models.TextChoices):
@@ -245,3 +248,58 @@ class JoinRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} → {self.organization_id} ({self.status})"
+
+
+# --- roster uploads (成员名单导入) ------------------------------------------------------------
+
+
+class RosterUploadStatus(models.TextChoices):
+    PREVIEWED = "previewed", _("待确认")
+    IMPORTED = "imported", _("已导入")
+    REJECTED = "rejected", _("有错误")
+    EXPIRED = "expired", _("已过期")
+
+
+def roster_upload_path(instance: RosterUpload, filename: str) -> str:
+    """A random name under ``rosters/``: the person's own file name never reaches the disk."""
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    suffix = suffix if suffix in {"xlsx", "xls", "csv"} else "bin"
+    return f"rosters/{uuid.uuid4().hex}.{suffix}"
+
+
+class RosterUpload(models.Model):
+    """A roster file an administrator uploaded, checked and previewed before he confirms it.
+
+    The file is kept only while the upload waits for confirmation (at most a day); ``result``
+    holds the counts, the errors and the first rows shown on the preview page.
+    """
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="roster_uploads"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="roster_uploads"
+    )
+    file = models.FileField(
+        _("文件"), upload_to=roster_upload_path, storage=PrivateFileStorage(), blank=True
+    )
+    original_name = models.CharField(_("文件名"), max_length=255)
+    created_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+    row_count = models.PositiveIntegerField(_("行数"), default=0)
+    status = models.CharField(
+        _("状态"),
+        max_length=10,
+        choices=RosterUploadStatus.choices,
+        default=RosterUploadStatus.PREVIEWED,
+    )
+    result = models.JSONField(_("结果"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = pgettext_lazy("model", "名单导入")
+        verbose_name_plural = pgettext_lazy("model plural", "名单导入")
+        indexes: ClassVar = [
+            models.Index(fields=["status", "created_at"], name="rosterupload_status_created")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.status})"

@@ -185,11 +185,185 @@
     });
   }
 
+  /* ---- Console: the organisation tree, loaded one level at a time ------------------------ */
+
+  function getHtml(url) {
+    return fetch(url, {
+      credentials: "same-origin",
+      headers: { "X-Requested-With": "XMLHttpRequest", Accept: "text/html" }
+    }).then(function (response) {
+      if (!response.ok) throw new Error(String(response.status));
+      return response.text();
+    });
+  }
+
+  function initTree() {
+    document.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-tree-toggle]");
+      if (!button) return;
+      var node = button.closest(".tree-node");
+      var list = node && node.querySelector(":scope > .tree-list");
+      if (button.getAttribute("aria-busy") === "true") return;
+      if (button.getAttribute("aria-expanded") === "true") {
+        if (list) list.hidden = true;
+        button.setAttribute("aria-expanded", "false");
+        return;
+      }
+      if (list) {
+        list.hidden = false;
+        button.setAttribute("aria-expanded", "true");
+        return;
+      }
+      button.setAttribute("aria-busy", "true");
+      button.classList.remove("is-error");
+      getHtml(button.getAttribute("data-url"))
+        .then(function (html) {
+          node.insertAdjacentHTML("beforeend", html);
+          button.setAttribute("aria-expanded", "true");
+        })
+        .catch(function () {
+          button.classList.add("is-error");
+        })
+        .then(function () {
+          button.removeAttribute("aria-busy");
+        });
+    });
+  }
+
+  function initTreeSearch() {
+    var forms = document.querySelectorAll("[data-tree-search]");
+    Array.prototype.forEach.call(forms, function (form) {
+      var input = form.querySelector("input[name=q]");
+      var box = form.parentNode.querySelector("[data-tree-results]");
+      if (!input || !box) return;
+      var timer = null;
+      var asked = "";
+      function search() {
+        var q = input.value.trim();
+        if (q === asked) return;
+        asked = q;
+        if (!q) {
+          box.hidden = true;
+          box.innerHTML = "";
+          return;
+        }
+        var url = form.getAttribute("action") + "?partial=1&q=" + encodeURIComponent(q);
+        getHtml(url)
+          .then(function (html) {
+            if (asked !== q) return; /* a newer search is on its way */
+            box.innerHTML = html;
+            box.hidden = false;
+          })
+          .catch(function () {
+            form.submit();
+          });
+      }
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        window.clearTimeout(timer);
+        search();
+      });
+      input.addEventListener("input", function () {
+        window.clearTimeout(timer);
+        timer = window.setTimeout(search, 300);
+      });
+    });
+  }
+
+  function initTreePanel() {
+    /* On phones the tree starts folded so that the page's content comes first. */
+    var panel = document.querySelector("[data-tree-panel]");
+    if (panel && window.matchMedia("(max-width: 1099.98px)").matches) panel.open = false;
+  }
+
+  /* ---- Console: forms in a dialog (the links still work as pages without this) ----------- */
+
+  function initDialogs() {
+    var dialog = document.querySelector("[data-dialog-box]");
+    if (!dialog || typeof dialog.showModal !== "function") return;
+    var content = dialog.querySelector("[data-dialog-content]");
+    var opener = null;
+
+    function withDialogFlag(url) {
+      return url + (url.indexOf("?") === -1 ? "?" : "&") + "dialog=1";
+    }
+
+    function show(html) {
+      content.innerHTML = html;
+      var heading = content.querySelector(".dialog-title");
+      if (heading) {
+        heading.id = "dialog-title";
+        dialog.setAttribute("aria-labelledby", "dialog-title");
+      }
+      if (!dialog.open) dialog.showModal();
+      var field =
+        content.querySelector(".has-error input, .has-error select, .has-error textarea") ||
+        content.querySelector("form.form input:not([type=hidden]), form.form select, textarea");
+      if (field) field.focus();
+      else {
+        var submit = content.querySelector("button[type=submit]");
+        if (submit) submit.focus();
+      }
+    }
+
+    function load(url) {
+      return getHtml(withDialogFlag(url)).then(show);
+    }
+
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest("a[data-dialog]");
+      if (link && !event.ctrlKey && !event.metaKey && !event.shiftKey) {
+        event.preventDefault();
+        opener = link;
+        load(link.href).catch(function () {
+          window.location.href = link.href;
+        });
+        return;
+      }
+      var close = event.target.closest("[data-dialog-close]");
+      if (close && dialog.open && dialog.contains(close)) {
+        event.preventDefault();
+        dialog.close();
+      }
+    });
+
+    /* A search inside the dialog (GET) refreshes the dialog instead of leaving the page. */
+    content.addEventListener("submit", function (event) {
+      var form = event.target;
+      if ((form.getAttribute("method") || "get").toLowerCase() !== "get") return;
+      event.preventDefault();
+      var query = new URLSearchParams(new FormData(form)).toString();
+      load(form.getAttribute("action") + "?" + query).catch(function () {
+        form.submit();
+      });
+    });
+
+    dialog.addEventListener("click", function (event) {
+      if (event.target === dialog) dialog.close(); /* a click on the backdrop */
+    });
+    dialog.addEventListener("close", function () {
+      content.innerHTML = "";
+      if (opener) opener.focus();
+      opener = null;
+    });
+  }
+
+  function initPrint() {
+    document.addEventListener("click", function (event) {
+      if (event.target.closest("[data-print]")) window.print();
+    });
+  }
+
   function init() {
     initCaptcha();
     initSmsButtons();
     initDismiss();
     initAutosubmit();
+    initTree();
+    initTreeSearch();
+    initTreePanel();
+    initDialogs();
+    initPrint();
   }
 
   if (document.readyState === "loading") {
