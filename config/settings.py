@@ -167,6 +167,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "xuexi.accounts.tasks.purge_expired_credentials",
         "schedule": timedelta(hours=1),
     },
+    "purge-roster-uploads": {
+        "task": "xuexi.organizations.tasks.purge_roster_uploads",
+        "schedule": timedelta(hours=6),
+    },
 }
 
 # --- Auth -----------------------------------------------------------------------

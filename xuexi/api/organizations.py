@@ -598,5 +598,7 @@ def my_join_request_withdraw(request: HttpRequest, request_id: int) -> dict:
     join_request = JoinRequest.objects.filter(pk=request_id, user=_actor(request)).first()
     if join_request is None:
         raise NotFound(_("找不到该申请。"))
-    withdrawn = services.join_request_withdraw(user=_actor(request), join_request=join_request)
+    withdrawn = services.join_request_withdraw(
+        user=_actor(request), join_request=join_request, ip=_ip(request)
+    )
     return join_request_out(withdrawn)

@@ -702,12 +702,25 @@ def join_request_decide(
     return locked
 
 
-def join_request_withdraw(*, user: User, join_request: JoinRequest) -> JoinRequest:
+def join_request_withdraw(
+    *, user: User, join_request: JoinRequest, ip: str | None = None
+) -> JoinRequest:
+    """The member takes back his pending request."""
     with transaction.atomic():
         updated = JoinRequest.objects.filter(
             pk=join_request.pk, user=user, status=JoinStatus.PENDING
         ).update(status=JoinStatus.WITHDRAWN, decided_at=now())
         if not updated:
             raise Conflict(_("该申请已处理，不能撤回。"), code="join_request_decided")
-    join_request.refresh_from_db()
+        join_request.refresh_from_db()
+        audit_record(
+            actor=user,
+            action="join_request.withdraw",
+            target=join_request,
+            target_label=user.real_name,
+            organization=join_request.organization,
+            before={"status": JoinStatus.PENDING},
+            after={"status": JoinStatus.WITHDRAWN},
+            ip=ip,
+        )
     return join_request

@@ -103,6 +103,7 @@ ACTION_LABELS: dict[str, Any] = {
     "join_request.create": gettext_lazy("申请加入"),
     "join_request.approve": gettext_lazy("通过申请"),
     "join_request.reject": gettext_lazy("拒绝申请"),
+    "join_request.withdraw": gettext_lazy("撤回申请"),
     "roster.import": gettext_lazy("导入名单"),
     "roster.export": gettext_lazy("导出名单"),
 }
@@ -1199,7 +1200,9 @@ def join_code(request: HttpRequest, code: str) -> HttpResponse:
 def join_withdraw(request: HttpRequest, request_id: int) -> HttpResponse:
     join_request = get_object_or_404(JoinRequest, pk=request_id, user=_actor(request))
     try:
-        services.join_request_withdraw(user=_actor(request), join_request=join_request)
+        services.join_request_withdraw(
+            user=_actor(request), join_request=join_request, ip=client_ip_from_request(request)
+        )
     except DomainError as error:
         messages.error(request, str(error.message))
     else:

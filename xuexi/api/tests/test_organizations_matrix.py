@@ -301,3 +301,47 @@ def test_a_member_joins_by_code_and_is_placed_when_approved(client, personas):
         Membership.objects.get(user=personas["stranger"], ended_at__isnull=True).organization
         == (personas["orgs"]["branch_a"])
     )
+
+
+def roster_file(branch_code: str) -> bytes:
+    """A one-row roster as a CSV upload (the reader sniffs the content, not the name)."""
+    return f"姓名,手机号,所属组织（编码或路径）\n孙新人,13911112222,{branch_code}\n".encode()
+
+
+ROSTER_EXPECT = defaults(200)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("route", ["roster-template", "roster-export"])
+def test_roster_downloads_answer_each_persona_exactly(client, personas, persona, route):
+    if persona != "anonymous":
+        client.force_login(personas[persona])
+    response = client.get(f"/api/v1/organizations/{personas['orgs']['branch_a'].pk}/{route}")
+    assert response.status_code == ROSTER_EXPECT[persona], (route, persona)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_roster_import_answers_each_persona_exactly(client, personas, persona):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    if persona != "anonymous":
+        client.force_login(personas[persona])
+    branch = personas["orgs"]["branch_a"]
+    upload = SimpleUploadedFile("名单.csv", roster_file(branch.code), content_type="text/csv")
+    members_before = Membership.objects.count()
+    response = client.post(f"/api/v1/organizations/{branch.pk}/roster-imports", {"file": upload})
+    assert response.status_code == defaults(201)[persona], (persona, response.content[:300])
+    grew = Membership.objects.count() - members_before
+    assert grew == (1 if response.status_code == 201 else 0)
+
+
+def test_a_county_admin_cannot_import_rows_naming_the_sibling_county(client, personas):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(personas["county_admin"])
+    county_a, branch_b = personas["orgs"]["county_a"], personas["orgs"]["branch_b"]
+    upload = SimpleUploadedFile("名单.csv", roster_file(branch_b.code), content_type="text/csv")
+    response = client.post(f"/api/v1/organizations/{county_a.pk}/roster-imports", {"file": upload})
+    assert response.status_code == 422
+    assert response.json()["details"]["rows"][0]["field"] == "organization"
+    assert not Membership.objects.filter(user__phone="13911112222").exists()
