@@ -121,8 +121,16 @@ def roster_workbook(branch: Organization, rows: int) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet("成员名单")
     sheet.append(["姓名", "手机号", "所属组织（编码或路径）", "政治面貌"])
+    surnames, given = (
+        "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗",
+        "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂",
+    )
     for index in range(rows):
-        sheet.append([f"导入成员{index:05d}", f"177{index:08d}", branch.code, "中共党员"])
+        first, second = index // len(surnames), index // (len(surnames) * len(given))
+        name = (
+            surnames[index % len(surnames)] + given[first % len(given)] + given[second % len(given)]
+        )
+        sheet.append([name, f"177{index:08d}", branch.code, "中共党员"])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

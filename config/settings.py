@@ -105,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "xuexi.web.context_processors.shell",
+                "xuexi.organizations.context_processors.console",
             ],
         },
     },

@@ -43,6 +43,7 @@ from xuexi.organizations.selectors import (
     members_current,
     organization_path_names,
     organizations_search,
+    role_grants_under,
     subtree_member_count,
 )
 
@@ -444,12 +445,7 @@ def admin_appoint(request: HttpRequest, organization_id: int, payload: AdminIn) 
 def role_list(request: HttpRequest, organization_id: int) -> list[dict]:
     """Roles held on this node and every node below it."""
     organization = access_organization_as_admin(_actor(request), organization_id)
-    grants = (
-        RoleGrant.objects.filter(organization__path__startswith=organization.path)
-        .select_related("user")
-        .order_by("organization__path", "role", "id")[:500]
-    )
-    return [grant_out(grant) for grant in grants]
+    return [grant_out(grant) for grant in role_grants_under(organization)[:500]]
 
 
 @router.post("/organizations/{organization_id}/roles", response={201: RoleGrantOut, **ERRORS})

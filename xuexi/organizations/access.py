@@ -30,6 +30,15 @@ def access_organization_as_admin(user: User, organization_id: int) -> Organizati
     return organization
 
 
+def access_organization_by_code_as_admin(user: User, code: str) -> Organization:
+    """The node with ``code`` inside the actor's scope (forms that take a code, not an id)."""
+    scope = _scope(user)
+    organization = Organization.objects.filter(code=(code or "").strip()).first()
+    if organization is None or not scope.covers(organization):
+        raise NotFound(_("找不到该组织，或它不在您的管理范围内。"))
+    return organization
+
+
 def access_member_as_admin(user: User, organization: Organization, member_id: int) -> Membership:
     """The current membership of user ``member_id`` inside ``organization``'s subtree."""
     access_organization_as_admin(user, organization.pk)

@@ -7,6 +7,7 @@ from django.db.models.functions import Substr
 
 from xuexi.accounts.models import User
 from xuexi.core.models import AuditEntry
+from xuexi.core.time import now
 from xuexi.organizations.models import (
     ADMINISTRATIVE_ROLES,
     Invitation,
@@ -139,6 +140,43 @@ def join_requests_pending(organization: Organization) -> QuerySet[JoinRequest]:
         .select_related("user", "organization", "invitation")
         .order_by("created_at", "id")
     )
+
+
+def join_requests_pending_under(paths: list[str]) -> QuerySet[JoinRequest]:
+    """Pending requests to join any node under the given paths (an administrator's scope)."""
+    if not paths:
+        return JoinRequest.objects.none()
+    inside = Q()
+    for path in paths:
+        inside |= Q(organization__path__startswith=path)
+    return (
+        JoinRequest.objects.filter(inside, status=JoinStatus.PENDING)
+        .select_related("user", "organization", "invitation")
+        .order_by("created_at", "id")
+    )
+
+
+def role_grants_under(organization: Organization) -> QuerySet[RoleGrant]:
+    """Role grants on ``organization`` and every node below it, in tree order."""
+    return (
+        RoleGrant.objects.filter(organization__path__startswith=organization.path)
+        .select_related("user", "organization", "granted_by")
+        .order_by("organization__path", "role", "id")
+    )
+
+
+def invitation_usable(code: str) -> Invitation | None:
+    """The invitation with ``code`` if it can still be used to ask to join, else ``None``."""
+    invitation = (
+        Invitation.objects.select_related("organization")
+        .filter(code=(code or "").strip().upper())
+        .first()
+    )
+    if invitation is None or not invitation.is_usable(now()):
+        return None
+    if not invitation.organization.is_open:
+        return None
+    return invitation
 
 
 def invitations_of(organization: Organization) -> QuerySet[Invitation]:

@@ -19,7 +19,6 @@ import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -44,6 +43,7 @@ from xuexi.organizations.access import (
     access_login_events_as_admin,
     access_member_as_admin,
     access_organization_as_admin,
+    access_organization_by_code_as_admin,
     access_role_grant_as_admin,
 )
 from xuexi.organizations.forms import (
@@ -73,13 +73,15 @@ from xuexi.organizations.models import (
 from xuexi.organizations.scope import AdminScope
 from xuexi.organizations.selectors import (
     audit_entries_in,
+    invitation_usable,
     invitations_of,
-    join_requests_pending,
+    join_requests_pending_under,
     members_current,
     membership_current,
     organization_ancestors,
     organization_path_names,
     organizations_search,
+    role_grants_under,
 )
 
 PAGE_SIZE = 20
@@ -169,13 +171,6 @@ def _scope_roots(scope: AdminScope) -> list[Organization]:
     return list(Organization.objects.filter(pk__in=ids).order_by("path"))
 
 
-def _pending_requests(roots: list[Organization]) -> QuerySet[JoinRequest]:
-    pending = JoinRequest.objects.none()
-    for root in roots:
-        pending = pending | join_requests_pending(root)
-    return pending
-
-
 def _children(organization: Organization) -> list[Organization]:
     """One level of the tree below ``organization`` (one indexed query, capped)."""
     if not organization.numchild:
@@ -223,9 +218,6 @@ def _render(
         "in_dialog": dialog,
         **context,
     }
-    if not dialog:
-        scope = scope or _admin_scope(request)
-        full["console_pending"] = _pending_requests(_scope_roots(scope)).count()
     return render(request, template, full, status=status)
 
 
@@ -244,14 +236,6 @@ def _breadcrumb(scope: AdminScope, organization: Organization) -> list[dict[str,
     """The path down to ``organization``; nodes inside the scope are links."""
     nodes = [*organization_ancestors(organization), organization]
     return [{"organization": node, "link": scope.covers(node)} for node in nodes]
-
-
-def _organization_by_code(scope: AdminScope, code: str) -> Organization:
-    """The node with ``code`` inside the scope; ``NotFound`` otherwise (existence is private)."""
-    target = Organization.objects.filter(code=(code or "").strip()).first()
-    if target is None:
-        raise NotFound(_("找不到该组织，或它不在您的管理范围内。"))
-    return scope.require(target)
 
 
 def _org_context(scope: AdminScope, organization: Organization) -> dict[str, Any]:
@@ -489,7 +473,7 @@ def organization_move(request: HttpRequest, org_id: int) -> HttpResponse:
         code = form.cleaned_data["target"]
 
         def move() -> Organization:
-            target = _organization_by_code(scope, code)
+            target = access_organization_by_code_as_admin(actor, code)
             services.organization_move(
                 actor=actor, organization=org, new_parent=target, ip=_ip(request)
             )
@@ -670,7 +654,7 @@ def member_transfer(request: HttpRequest, org_id: int, user_id: int) -> HttpResp
         code = form.cleaned_data["target"]
 
         def transfer() -> Any:
-            target = _organization_by_code(scope, code)
+            target = access_organization_by_code_as_admin(actor, code)
             return services.member_transfer(
                 actor=actor, membership=membership, target=target, ip=_ip(request)
             )
@@ -757,12 +741,7 @@ def roles(request: HttpRequest, org_id: int) -> HttpResponse:
     actor = _actor(request)
     org = access_organization_as_admin(actor, org_id)
     scope = AdminScope.of(actor)
-    grants = (
-        RoleGrant.objects.filter(organization__path__startswith=org.path)
-        .select_related("user", "organization", "granted_by")
-        .order_by("organization__path", "role", "id")
-    )
-    page = _page(request, grants)
+    page = _page(request, role_grants_under(org))
     for grant in page:
         grant.can_revoke = scope.can_appoint_on(grant.organization, grant.role)
     return _render(
@@ -985,7 +964,7 @@ def invitation_print(request: HttpRequest, invitation_id: int) -> HttpResponse:
 @require_GET
 def approvals(request: HttpRequest) -> HttpResponse:
     scope = _admin_scope(request)
-    pending = _pending_requests(_scope_roots(scope)).order_by("-created_at", "-id")
+    pending = join_requests_pending_under(scope.root_paths).order_by("-created_at", "-id")
     return _render(
         request,
         "organizations/approvals.html",
@@ -1131,20 +1110,6 @@ def audit(request: HttpRequest, org_id: int) -> HttpResponse:
 # --- the member's side: joining by invitation ------------------------------------------------
 
 
-def _invitation_for(code: str) -> Invitation | None:
-    """A usable invitation of an open organisation with ``code``, or ``None``."""
-    invitation = (
-        Invitation.objects.select_related("organization")
-        .filter(code=(code or "").strip().upper())
-        .first()
-    )
-    if invitation is None or not invitation.is_usable(now()):
-        return None
-    if not invitation.organization.is_open:
-        return None
-    return invitation
-
-
 @login_required
 def join_start(request: HttpRequest) -> HttpResponse:
     """加入组织: the member types the invitation code he was given."""
@@ -1161,7 +1126,7 @@ def join_start(request: HttpRequest) -> HttpResponse:
 def join_code(request: HttpRequest, code: str) -> HttpResponse:
     """The page the QR code opens: which organisation, and a 申请加入 button."""
     user = _actor(request)
-    invitation = _invitation_for(code)
+    invitation = invitation_usable(code)
     if invitation is None:
         form = JoinCodeForm({"code": code.upper()[:12]})
         form.is_valid()
