@@ -133,7 +133,7 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("学习管理员")
     MAIN_ADMIN = "main_admin", _("主管理员")
     CORRESPONDENT = "correspondent", _("通讯员")
-    EDITOR = "editor", _("编辑")
+    EDITOR = "editor", pgettext_lazy("role", "编辑")
     COMMENTATOR = "commentator", _("评论员")
     MODERATOR = "moderator", _("审核员")
     OPERATOR = "operator", _("运营人员")

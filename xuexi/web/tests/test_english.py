@@ -26,10 +26,11 @@ from django.urls import reverse
 from django.utils import translation
 
 from xuexi.accounts.lockout import locked_out_response
-from xuexi.accounts.models import LoginEvent, LoginMethod, LoginResult, User
+from xuexi.accounts.models import LoginEvent, LoginMethod, LoginResult, PoliticalStatus, User
 from xuexi.accounts.passwords import MemberPasswordValidator
 from xuexi.api.errors import error_body
 from xuexi.core.errors import NotAuthenticated
+from xuexi.organizations.models import Organization
 
 pytestmark = pytest.mark.django_db
 
@@ -134,7 +135,67 @@ def test_a_refusal_page_shows_the_english_message(client: Client) -> None:
     html = response.content.decode()
     assert response.status_code == 403
     assert "Access denied" in html
-    assert "Only learning administrators can view the sign-in log." in html
+    assert "Only learning administrators can do this." in html
+
+
+def _chinese_outside_data(html: str) -> list[str]:
+    """Chinese left on a console page once the names that come from the database (organisations,
+    people) are taken out: those are data, not interface text."""
+    names = [*Organization.objects.values_list("name", flat=True)]
+    names += [*User.objects.values_list("real_name", flat=True)]
+    for name in sorted(set(names), key=len, reverse=True):
+        html = html.replace(name, "")
+    return _visible_chinese(html)
+
+
+def test_the_console_organisation_page_is_english(client: Client, personas: dict[str, Any]) -> None:
+    member = personas["member"]
+    member.political_status = PoliticalStatus.PARTY_MEMBER
+    member.save(update_fields=["political_status"])
+    county = personas["orgs"]["county_a"]
+    client.force_login(personas["county_admin"])
+    response = client.get(
+        reverse("console:organization", args=[county.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert _title(html) == f"{county.name} · Organisations and members · Admin console"
+    assert '<span class="tree-summary-label">Organisation tree</span>' in html
+    assert '<h2 class="section-title" id="members-title">Members</h2>' in html
+    assert '<th scope="col">Political status</th>' in html
+    assert '<td data-label="Political status">CPC member</td>' in html
+    assert '<span class="badge badge-success">Registered</span>' in html
+    assert ">Download template</a>" in html
+    assert ">Search</button>" in html
+    assert _chinese_outside_data(html) == [], "untranslated text on the organisation page"
+    chinese = client.get(reverse("console:organization", args=[county.pk])).content.decode()
+    assert _title(chinese) == f"{county.name} · 组织与成员 · 管理后台"
+
+
+@pytest.mark.parametrize(
+    ("name", "org"),
+    [
+        ("console:roles", "county_a"),
+        ("console:audit", "county_a"),
+        ("console:invitations", "branch_a"),
+        ("console:roster_import", "county_a"),
+        ("console:organization_create", "county_a"),
+        ("console:organization_close", "branch_a"),
+        ("console:member_add", "branch_a"),
+        ("console:role_grant", "county_a"),
+        ("console:invitation_create", "branch_a"),
+        ("console:approvals", None),
+        ("console:audit_index", None),
+    ],
+)
+def test_console_pages_have_no_chinese_left_in_english(
+    client: Client, personas: dict[str, Any], name: str, org: str | None
+) -> None:
+    client.force_login(personas["county_admin"])
+    url = reverse(name, args=[personas["orgs"][org].pk] if org else [])
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    assert response.status_code == 200
+    assert _chinese_outside_data(response.content.decode()) == [], f"untranslated text on {name}"
 
 
 def test_the_login_log_shows_translated_choices(client: Client, personas: dict[str, Any]) -> None:
