@@ -418,11 +418,19 @@ def _moment(day: int, index: int) -> str:
     return f"{_DAYS[day]} {_TIMES[(index * 7919) % len(_TIMES)]}"
 
 
+PRELISTED_EVERY = 7
+
+
 def user_rows(members: Members, password: str, suffix: str) -> Iterator[str]:
     count = len(members.placements)
     for index, name in enumerate(members.names):
         joined = _moment(index * JOIN_DAYS // count, index)
-        yield f"{index + 1}\t{password}\t{PHONE_BASE + index}\t{name}\tt\t{joined}{suffix}\n"
+        # One member in seven is only pre-listed by an administrator (registered_at NULL).
+        registered = "\\N" if index % PRELISTED_EVERY == 0 else joined
+        yield (
+            f"{index + 1}\t{password}\t{PHONE_BASE + index}\t{name}\tt\t{joined}\t{registered}"
+            f"{suffix}\n"
+        )
 
 
 def membership_rows(members: Members, suffix: str) -> Iterator[str]:
@@ -564,6 +572,7 @@ def generate(url: str, scale: float, check: bool) -> None:
     org_columns = ["id", "path", "depth", "numchild", "name", "kind", "line", "code"]
     org_columns += ["expected_members", "is_open", "created_at"]
     user_columns = ["id", "password", "phone", "real_name", "is_active", "date_joined"]
+    user_columns += ["registered_at"]
     membership_columns = ["id", "started_at", "ended_at"]
     membership_columns += [
         Membership._meta.get_field("user").column,
