@@ -242,6 +242,9 @@ XUEXI_SMS_PER_PHONE_PER_DAY = 10
 XUEXI_SMS_PER_IP_PER_HOUR = env.int("XUEXI_SMS_PER_IP_PER_HOUR", default=20)
 XUEXI_SMS_GLOBAL_PER_DAY = env.int("XUEXI_SMS_GLOBAL_PER_DAY", default=200_000)
 
+# Bulk personal-data exports per administrator per day (SECURITY S13).
+XUEXI_EXPORTS_PER_DAY = env.int("XUEXI_EXPORTS_PER_DAY", default=20)
+
 # Requests may come through a reverse proxy: how many trusted proxies add X-Forwarded-For.
 XUEXI_TRUSTED_PROXY_COUNT = env.int("XUEXI_TRUSTED_PROXY_COUNT", default=0)
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 import puremagic
+from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -42,9 +43,10 @@ from django.utils.translation import gettext as _
 from xuexi.accounts.models import PoliticalStatus, User
 from xuexi.accounts.phones import normalize_phone
 from xuexi.accounts.services import validate_real_name
+from xuexi.core import ratelimit
 from xuexi.core.audit import audit_record
 from xuexi.core.errors import Conflict, NotFound, ValidationFailed
-from xuexi.core.time import BUSINESS_TZ, now
+from xuexi.core.time import BUSINESS_TZ, now, seconds_until_next_business_day
 from xuexi.organizations.models import (
     MEMBER_KINDS,
     Membership,
@@ -1005,6 +1007,15 @@ def roster_export(*, actor: User, organization: Organization, ip: str | None = N
     """
     scope = AdminScope.of(actor)
     scope.require(organization)
+    ratelimit.hit(
+        ratelimit.Limit(
+            key=f"roster-export:{actor.pk}",
+            count=settings.XUEXI_EXPORTS_PER_DAY,
+            seconds=seconds_until_next_business_day(),
+            message=_("您今日导出成员名单的次数已达上限，请明天再试。"),
+            code="export_daily_limit",
+        )
+    )
     members = Membership.objects.filter(
         ended_at__isnull=True, organization__path__startswith=organization.path
     )

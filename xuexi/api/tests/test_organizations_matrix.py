@@ -345,3 +345,13 @@ def test_a_county_admin_cannot_import_rows_naming_the_sibling_county(client, per
     assert response.status_code == 422
     assert response.json()["details"]["rows"][0]["field"] == "organization"
     assert not Membership.objects.filter(user__phone="13911112222").exists()
+
+
+def test_bulk_exports_are_capped_per_administrator_per_day(client, personas, settings):
+    settings.XUEXI_EXPORTS_PER_DAY = 2
+    client.force_login(personas["county_admin"])
+    path = f"/api/v1/organizations/{personas['orgs']['county_a'].pk}/roster-export"
+    assert [client.get(path).status_code for _ in range(3)] == [200, 200, 429]
+    assert AuditEntry.objects.filter(action="roster.export").count() == 2
+    client.force_login(personas["province_admin"])  # another administrator has his own quota
+    assert client.get(path).status_code == 200
