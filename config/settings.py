@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "xuexi.accounts",
     "xuexi.organizations",
     "xuexi.notifications",
+    "xuexi.points",
     "xuexi.api",
     "xuexi.web",
 ]
@@ -81,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "xuexi.accounts.middleware.SessionExpiryMiddleware",
+    "xuexi.points.middleware.DailyLoginPointsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja.security import HttpBearer, SessionAuth
 
 from xuexi.accounts.services import token_user
+from xuexi.points.services import points_award_daily_login
 
 
 class BearerToken(HttpBearer):
@@ -17,6 +18,7 @@ class BearerToken(HttpBearer):
             return None
         request.user = user
         request.api_token = token  # type: ignore[attr-defined]
+        points_award_daily_login(user)  # an app's first call of the day is its daily login
         return user
 
 

@@ -1,0 +1,98 @@
+"""Caps and idempotency under concurrent requests, on PostgreSQL (row locks for real)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+
+import pytest
+from django.db import connection, connections
+
+from xuexi.accounts.tests.factories import UserFactory
+from xuexi.points.models import Counter, LedgerEntry, RuleSet
+from xuexi.points.services import Award, points_award
+from xuexi.points.tests.conftest import TEST_RULES, install
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="row-lock concurrency is proven on PostgreSQL"
+    ),
+]
+
+SH = dt.timezone(dt.timedelta(hours=8))
+NOON = dt.datetime(2026, 3, 3, 12, 0, tzinfo=SH)
+RACERS = 50
+
+
+def race(work: Callable[[int], Award]) -> list[Award]:
+    """Run ``work(n)`` for n in 0..49 at the same moment, each in its own thread and session."""
+    barrier = threading.Barrier(RACERS)
+    results: list[Award] = []
+    errors: list[BaseException] = []
+
+    def runner(n: int) -> None:
+        try:
+            barrier.wait()
+            results.append(work(n))
+        except BaseException as exc:  # reported below: a thread must not die silently
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=runner, args=(n,)) for n in range(RACERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    return results
+
+
+@pytest.fixture
+def member():
+    RuleSet.objects.all().delete()
+    install(TEST_RULES, dt.date(2020, 1, 1))
+    return UserFactory.create()
+
+
+def test_fifty_simultaneous_awards_of_a_capped_rule_pay_exactly_the_cap(member):
+    results = race(
+        lambda n: points_award(
+            member=member, rule="subscribe", source_type="account", source_id=n, at=NOON
+        )
+    )
+    assert sum(r.points for r in results) == 2  # the daily cap
+    assert LedgerEntry.objects.filter(member=member).count() == 2
+    assert Counter.objects.get(member=member, key="subscribe").points == 2
+
+
+def test_fifty_simultaneous_awards_with_the_same_source_make_one_entry(member):
+    results = race(
+        lambda n: points_award(
+            member=member,
+            rule="offline_activity",
+            source_type="activity",
+            source_id="42",
+            at=NOON,
+        )
+    )
+    assert [r.points for r in results if r.points] == [1]
+    assert sum(1 for r in results if r.duplicate) == RACERS - 1
+    assert LedgerEntry.objects.filter(member=member).count() == 1
+
+
+def test_a_shared_cap_holds_when_two_rules_race(member):
+    results = race(
+        lambda n: points_award(
+            member=member,
+            rule="chosen_reading" if n % 2 else "read_article",
+            source_type="article",
+            source_id=n,
+            units=2,
+            at=NOON,
+        )
+    )
+    assert sum(r.points for r in results) == 12  # the reading group's cap
+    assert Counter.objects.get(member=member, key="group:reading").points == 12
