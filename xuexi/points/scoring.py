@@ -22,6 +22,8 @@ RULE_CODES = frozenset(
     }
 )  # fmt: skip
 OUTCOMES = frozenset({"win", "loss", "full", "pass", "partial"})
+# Administrators' awards for offline study are not part of what a member can earn by himself.
+OUTSIDE_DAILY_MAX = frozenset({"offline_activity"})
 SHIPPED_DIR = Path(__file__).resolve().parent / "rulesets"
 
 
@@ -58,6 +60,8 @@ class RuleSpec:
         default_factory=dict
     )  # occurrence → outcome → points
     by_outcome: dict[str, int] = field(default_factory=dict)  # outcome → points (quizzes)
+    # (at least N units, points) steps: 挑战答题 "5 right → 3, 10 or more → 6"
+    by_threshold: tuple[tuple[int, int], ...] = ()
     link: str = ""  # where the member goes to earn it ("去看看")
 
     def scores_on(self, day: dt.date) -> bool:
@@ -81,6 +85,10 @@ class RuleSpec:
             value = table.get(outcome or "", table.get("any", 0))
         elif self.by_outcome:
             value = self.by_outcome.get(outcome or "", 0)
+        elif self.by_threshold:
+            value = max(
+                (points for least, points in self.by_threshold if units >= least), default=0
+            )
         else:
             value = self.points * occurrences + self.unit_points * (units // self.unit_size)
         factor = max((m.factor for m in self.multipliers if m.covers(moment)), default=1)
@@ -113,6 +121,8 @@ class RuleSetSpec:
         for weekday in range(1, 8):
             day_total, groups = 0, set()
             for rule in self.rules.values():
+                if rule.code in OUTSIDE_DAILY_MAX:
+                    continue
                 if rule.weekdays and weekday not in rule.weekdays:
                     continue
                 if rule.cap_group:
@@ -161,6 +171,8 @@ def _rule_data(rule: RuleSpec) -> dict[str, Any]:
         data["by_index"] = {str(k): dict(v) for k, v in rule.by_index.items()}
     if rule.by_outcome:
         data["by_outcome"] = dict(rule.by_outcome)
+    if rule.by_threshold:
+        data["by_threshold"] = [list(step) for step in rule.by_threshold]
     if rule.link:
         data["link"] = rule.link
     return data
@@ -181,7 +193,29 @@ def _time(value: Any, what: str) -> dt.time:
         raise RuleSetInvalid(f"{what} must be a time like 06:00") from exc
 
 
+def _thresholds(value: Any, where: str) -> tuple[tuple[int, int], ...]:
+    if not isinstance(value, list):
+        raise RuleSetInvalid(f"{where}: by_threshold is a list of [units, points] pairs")
+    steps: list[tuple[int, int]] = []
+    for step in value:
+        if not isinstance(step, list) or len(step) != 2:
+            raise RuleSetInvalid(f"{where}: by_threshold is a list of [units, points] pairs")
+        least = _positive(step[0], f"{where}: threshold units")
+        points = _positive(step[1], f"{where}: threshold points")
+        if steps and least <= steps[-1][0]:
+            raise RuleSetInvalid(f"{where}: threshold units must rise")
+        steps.append((least, points))
+    return tuple(steps)
+
+
+def _table(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise RuleSetInvalid(f"{what} must be a table")
+    return value
+
+
 def _parse_rule(data: dict[str, Any], caps: dict[str, int]) -> RuleSpec:
+    data = _table(data, "each [[rules]] entry")
     code = data.get("code")
     if code not in RULE_CODES:
         raise RuleSetInvalid(f"unknown rule code {code!r}")
@@ -189,6 +223,7 @@ def _parse_rule(data: dict[str, Any], caps: dict[str, int]) -> RuleSpec:
     known = {
         "code", "title", "points", "unit_points", "unit_size", "daily_cap", "weekly_cap",
         "cap_group", "weekdays", "multipliers", "first_n", "by_index", "by_outcome", "link",
+        "by_threshold",
     }  # fmt: skip
     unknown = set(data) - known
     if unknown:
@@ -213,7 +248,10 @@ def _parse_rule(data: dict[str, Any], caps: dict[str, int]) -> RuleSpec:
     ):
         raise RuleSetInvalid(f"{where}: weekdays are ISO numbers 1 (Monday) to 7 (Sunday)")
     multipliers = []
+    if not isinstance(data.get("multipliers", []), list):
+        raise RuleSetInvalid(f"{where}: multipliers is a list of tables")
     for item in data.get("multipliers", []):
+        item = _table(item, f"{where}: a multiplier")
         start, end = _time(item.get("start"), where), _time(item.get("end"), where)
         if end <= start:
             raise RuleSetInvalid(f"{where}: a multiplier window must end after it starts")
@@ -221,25 +259,25 @@ def _parse_rule(data: dict[str, Any], caps: dict[str, int]) -> RuleSpec:
             Multiplier(start, end, _positive(item.get("factor"), f"{where}: factor"))
         )
     by_index: dict[int, dict[str, int]] = {}
-    for key, table in (data.get("by_index") or {}).items():
-        index = int(key)
-        if index < 1 or not isinstance(table, dict):
+    for key, table in _table(data.get("by_index") or {}, f"{where}: by_index").items():
+        if not str(key).isdigit() or int(key) < 1 or not isinstance(table, dict):
             raise RuleSetInvalid(f"{where}: by_index keys are occurrence numbers from 1")
         for outcome, value in table.items():
             if outcome not in OUTCOMES | {"any"}:
                 raise RuleSetInvalid(f"{where}: unknown outcome {outcome!r}")
             _positive(value, f"{where}: points of {outcome}", allow_zero=True)
-        by_index[index] = dict(table)
-    by_outcome = dict(data.get("by_outcome") or {})
+        by_index[int(key)] = dict(table)
+    by_outcome = dict(_table(data.get("by_outcome") or {}, f"{where}: by_outcome"))
     for outcome, value in by_outcome.items():
         if outcome not in OUTCOMES:
             raise RuleSetInvalid(f"{where}: unknown outcome {outcome!r}")
         _positive(value, f"{where}: points of {outcome}", allow_zero=True)
+    by_threshold = _thresholds(data.get("by_threshold", []), where)
     points = data.get("points", 0)
     unit_points = data.get("unit_points", 0)
     _positive(points, f"{where}: points", allow_zero=True)
     _positive(unit_points, f"{where}: unit_points", allow_zero=True)
-    if not (points or unit_points or by_index or by_outcome):
+    if not (points or unit_points or by_index or by_outcome or by_threshold):
         raise RuleSetInvalid(
             f"{where}: scores nothing (points, unit_points, by_index or by_outcome)"
         )
@@ -260,27 +298,33 @@ def _parse_rule(data: dict[str, Any], caps: dict[str, int]) -> RuleSpec:
         first_n=first_n,
         by_index=by_index,
         by_outcome=by_outcome,
+        by_threshold=by_threshold,
         link=str(data.get("link", "")),
     )
 
 
 def parse(data: dict[str, Any]) -> RuleSetSpec:
     """A rule set from plain data (a TOML file or the database); ``RuleSetInvalid`` if wrong."""
-    head = data.get("ruleset") or {}
+    data = _table(data, "a rule set")
+    head = _table(data.get("ruleset") or {}, "[ruleset]")
     code = str(head.get("code") or "").strip()
     if not code:
         raise RuleSetInvalid("[ruleset] needs a code")
     try:
         effective = head.get("effective_from")
+        if isinstance(effective, dt.datetime):
+            raise ValueError("a date, not a date-time")
         effective_from = (
             effective if isinstance(effective, dt.date) else dt.date.fromisoformat(str(effective))
         )
     except ValueError as exc:
         raise RuleSetInvalid(f"{code}: effective_from must be a date") from exc
     caps = {}
-    for group, cap in (data.get("caps") or {}).items():
+    for group, cap in _table(data.get("caps") or {}, "[caps]").items():
         caps[str(group)] = _positive(cap, f"{code}: cap of group {group}")
     rules: dict[str, RuleSpec] = {}
+    if not isinstance(data.get("rules") or [], list):
+        raise RuleSetInvalid(f"{code}: rules are [[rules]] tables")
     for item in data.get("rules") or []:
         try:
             rule = _parse_rule(item, caps)
@@ -292,6 +336,8 @@ def parse(data: dict[str, Any]) -> RuleSetSpec:
     if not rules:
         raise RuleSetInvalid(f"{code}: no rules")
     expected = head.get("expected_daily_max")
+    if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool)):
+        raise RuleSetInvalid(f"{code}: expected_daily_max must be an integer")
     return RuleSetSpec(
         code=code,
         title=str(head.get("title") or code),
