@@ -108,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "xuexi.web.context_processors.shell",
                 "xuexi.organizations.context_processors.console",
+                "xuexi.points.context_processors.member_points",
             ],
         },
     },
@@ -246,6 +247,10 @@ XUEXI_SMS_GLOBAL_PER_DAY = env.int("XUEXI_SMS_GLOBAL_PER_DAY", default=200_000)
 
 # Bulk personal-data exports per administrator per day (SECURITY S13).
 XUEXI_EXPORTS_PER_DAY = env.int("XUEXI_EXPORTS_PER_DAY", default=20)
+
+# Offline study activities (党课, 主题党日, 讲座): the most points one activity may pay each
+# attendee (docs/rankings.md); the offline_activity rule's daily cap still applies on top.
+XUEXI_ACTIVITY_MAX_POINTS = env.int("XUEXI_ACTIVITY_MAX_POINTS", default=10)
 
 # Requests may come through a reverse proxy: how many trusted proxies add X-Forwarded-For.
 XUEXI_TRUSTED_PROXY_COUNT = env.int("XUEXI_TRUSTED_PROXY_COUNT", default=0)

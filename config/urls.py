@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("captcha/", include("captcha.urls")),
     path("console/", include("xuexi.organizations.urls")),
     path("join/", include("xuexi.organizations.join_urls")),
+    path("points/", include("xuexi.points.urls")),
     path("", include("xuexi.web.urls")),
 ]
 

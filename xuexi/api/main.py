@@ -2,7 +2,7 @@
 
 from ninja import NinjaAPI
 
-from xuexi.api import accounts, organizations, rosters
+from xuexi.api import accounts, organizations, points, points_admin, rosters
 from xuexi.api.auth import DEFAULT_AUTH
 from xuexi.api.errors import install_error_handlers
 
@@ -19,3 +19,5 @@ install_error_handlers(api)
 api.add_router("", accounts.router)
 api.add_router("", organizations.router)
 api.add_router("", rosters.router)
+api.add_router("", points.router)
+api.add_router("", points_admin.router)

@@ -63,4 +63,5 @@ urlpatterns = [
     path("audit/", views.audit_index, name="audit_index"),
     path("organizations/<int:org_id>/audit/", views.audit, name="audit"),
     path("", include("xuexi.organizations.roster_urls")),
+    path("points/", include("xuexi.points.console_urls")),
 ]

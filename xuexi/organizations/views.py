@@ -106,6 +106,9 @@ ACTION_LABELS: dict[str, Any] = {
     "join_request.approve": gettext_lazy("通过申请"),
     "join_request.reject": gettext_lazy("拒绝申请"),
     "join_request.withdraw": gettext_lazy("撤回申请"),
+    "activity.record": gettext_lazy("记录线下学习活动"),
+    "activity.reverse": gettext_lazy("撤销活动积分"),
+    "ranking_setting.update": gettext_lazy("修改排行设置"),
     "roster.import": gettext_lazy("导入名单"),
     "roster.export": gettext_lazy("导出名单"),
 }

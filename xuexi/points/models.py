@@ -143,3 +143,141 @@ class Counter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} {self.period} {self.start} {self.key}: {self.points}"
+
+
+# --- offline collective study (党课, 主题党日, 讲座) and the rankings switch -------------
+
+
+class ActivityKind(models.TextChoices):
+    PARTY_LECTURE = "party_lecture", _("党课")
+    PARTY_DAY = "party_day", _("主题党日")
+    LECTURE = "lecture", _("讲座")
+    OTHER = "other", _("其他")
+
+
+class Activity(models.Model):
+    """An offline study activity an administrator records; each attendee is paid ``points``
+    through the ``offline_activity`` rule (``activities.py``). Never deleted: a mistake is
+    undone by reversing it, which writes compensating ledger entries."""
+
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        verbose_name=_("组织"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    title = models.CharField(_("活动名称"), max_length=100)
+    kind = models.CharField(_("类型"), max_length=20, choices=ActivityKind.choices)
+    held_on = models.DateField(_("活动日期"))
+    place = models.CharField(_("地点"), max_length=100, blank=True)
+    points = models.PositiveSmallIntegerField(_("每人积分"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("记录人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("记录时间"), default=timezone.now)
+    reversed_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("撤销人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reverse_reason = models.CharField(_("撤销原因"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = pgettext_lazy("model", "线下学习活动")
+        verbose_name_plural = pgettext_lazy("model plural", "线下学习活动")
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=Q(points__gte=1), name="activity_points_gte_1")
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["organization", "-held_on"], name="activity_org_held_on")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.held_on} {self.title}"
+
+
+class ActivityAttendee(models.Model):
+    """One attendee of an activity and what he was actually paid: the rule's daily cap may
+    trim ``points_paid`` below the activity's points (``reason`` says ``capped``).
+    ``settled_at`` is set once the award was attempted; ``reversal`` once it was undone."""
+
+    activity = models.ForeignKey(
+        Activity, on_delete=models.PROTECT, related_name="attendees", verbose_name=_("活动")
+    )
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("学员"), on_delete=models.PROTECT, related_name="+"
+    )
+    # Where the member belonged when the activity was recorded (shown in the list).
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        verbose_name=_("所属组织"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    entry = models.ForeignKey(
+        LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    points_paid = models.IntegerField(_("实得积分"), default=0)
+    reason = models.CharField(_("说明"), max_length=20, blank=True)
+    settled_at = models.DateTimeField(_("计分时间"), null=True, blank=True)
+    reversal = models.ForeignKey(
+        LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = pgettext_lazy("model", "活动参加人")
+        verbose_name_plural = pgettext_lazy("model plural", "活动参加人")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["activity", "member"], name="one_attendance_per_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.activity_id} {self.member_id}: {self.points_paid}"
+
+
+class RankingSetting(models.Model):
+    """Whether personal (member) rankings are shown: one platform-wide row (``is_platform``,
+    no organisation) and optional rows on nodes. The stricter wins: member rankings of a node
+    are shown only when neither the platform nor the node nor any node above it turned them
+    off. Organisation rankings are always shown."""
+
+    organization = models.OneToOneField(
+        "organizations.Organization",
+        verbose_name=_("组织"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    is_platform = models.BooleanField(_("全平台"), default=False)
+    members_visible = models.BooleanField(_("显示个人排行"), default=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("修改时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = pgettext_lazy("model", "排行设置")
+        verbose_name_plural = pgettext_lazy("model plural", "排行设置")
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["is_platform"],
+                condition=Q(is_platform=True),
+                name="one_platform_ranking_setting",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_platform=True, organization__isnull=True)
+                | Q(is_platform=False, organization__isnull=False),
+                name="ranking_setting_platform_or_node",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id or 'platform'}: {self.members_visible}"

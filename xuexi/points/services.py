@@ -29,6 +29,7 @@ from xuexi.core.time import BUSINESS_TZ, business_day, now, seconds_until_next_b
 from xuexi.organizations.models import Membership
 from xuexi.points import scoring
 from xuexi.points.models import Counter, CounterPeriod, LedgerEntry, RuleSet
+from xuexi.points.rankings import rankings_record
 from xuexi.points.selectors import ruleset_in_force, week_start
 
 DEFAULT_SHIPPED_CODE = "2021"  # the 2021–22 rules (PRODUCT.md §6) are the platform's default
@@ -148,6 +149,7 @@ def points_award(
             Counter.objects.filter(pk__in=[c.pk for c in counters.values()]).update(
                 points=F("points") + room, occurrences=F("occurrences") + 1
             )
+            transaction.on_commit(lambda: rankings_record(entry), robust=True)
     except IntegrityError:
         return Award(rule, 0, "duplicate")  # a racing request with the same source won
     return Award(rule, room, "capped" if room < raw else "", entry.pk)
@@ -171,6 +173,7 @@ def points_reverse(*, actor: User | None, entry: LedgerEntry, reason: str) -> Le
             organization_id=entry.organization_id,
             note=reason[:200],
         )
+        transaction.on_commit(lambda: rankings_record(reversal), robust=True)
         found = ruleset_in_force(entry.day)
         rule_spec = found[1].rule(entry.rule) if found else None
         keys = (

@@ -155,5 +155,5 @@ def test_todays_progress_reads_the_counters(rules):
     assert progress.total == 5
     assert (by_code["chosen_reading"].points, by_code["chosen_reading"].daily_cap) == (4, 12)
     assert by_code["challenge_quiz"].scores_today
-    assert progress.daily_max == 1 + 12 + 5 + 5 + 10 + 2 + 2 + 20  # best weekday, every cap
+    assert progress.daily_max == 1 + 12 + 5 + 5 + 10 + 2 + 2  # best weekday, every cap
     assert streak_days(member, TUESDAY_NOON.date()) == 1

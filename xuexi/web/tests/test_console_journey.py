@@ -122,7 +122,14 @@ def test_an_administrator_manages_his_county_in_the_console(visit: Any, size: st
     expect(page.get_by_role("heading", name="示范县", level=1)).to_be_visible()
     menu = page.get_by_role("navigation", name="管理菜单")
     expect(menu.get_by_role("link")).to_have_text(
-        ["组织与成员", re.compile(r"入组审核\s*1"), "操作日志", "登录日志"]
+        [
+            "组织与成员",
+            re.compile(r"入组审核\s*1"),
+            "操作日志",
+            "积分与活动",
+            "积分排行",
+            "登录日志",
+        ]
     )
     expect(page.get_by_text("136****00" + ("01" if size == "phone" else "51"))).to_be_visible()
     shot(v, "01-organization")

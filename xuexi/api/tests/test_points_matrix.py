@@ -1,0 +1,500 @@
+"""The persona matrix for every points administration route, API and console (SECURITY S8).
+
+Cast (conftest ``personas``): operator (platform), province_admin, county_admin (县A, main
+administrator and member of 县A), outsider (县B's main administrator, member of 县B),
+branch_admin (支部A1, plain administrator and member), member (支部A1), member_b (支部B1),
+stranger (no organisation), anonymous. Every object acted on lies in county A.
+
+Rankings are also readable by members for their own organisation and the nodes above it
+(docs/rankings.md): a member of 支部A1 reads 支部A1, 县A and above; a member of 支部B1 gets 404
+for county A's nodes; someone with no organisation and no role gets 403.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from xuexi.core.models import AuditEntry
+from xuexi.core.time import business_day
+from xuexi.points import activities
+from xuexi.points.models import Activity, LedgerEntry, RuleSet
+from xuexi.points.tests.conftest import TEST_RULES, install
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = [
+    "operator",
+    "province_admin",
+    "county_admin",
+    "outsider",
+    "branch_admin",
+    "member",
+    "member_b",
+    "stranger",
+    "anonymous",
+]
+
+
+@pytest.fixture(autouse=True)
+def _test_rules(db: Any) -> None:
+    RuleSet.objects.all().delete()
+    install(TEST_RULES, dt.date(2020, 1, 1))
+
+
+def admin_route(allowed: int, **overrides: int) -> dict[str, int]:
+    """Administrators of county A's objects get ``allowed``, the sibling county's 404, anyone
+    without an administrative role 403, anonymous 401."""
+    table = {
+        "operator": allowed,
+        "province_admin": allowed,
+        "county_admin": allowed,
+        "outsider": 404,
+        "branch_admin": allowed,
+        "member": 403,
+        "member_b": 403,
+        "stranger": 403,
+        "anonymous": 401,
+    }
+    table.update(overrides)
+    return table
+
+
+def ranking_route(**overrides: int) -> dict[str, int]:
+    """Rankings of a node in county A: administrators in scope and members of the chain 200."""
+    table = {
+        "operator": 200,
+        "province_admin": 200,
+        "county_admin": 200,
+        "outsider": 404,
+        "branch_admin": 200,
+        "member": 200,
+        "member_b": 404,
+        "stranger": 403,
+        "anonymous": 401,
+    }
+    table.update(overrides)
+    return table
+
+
+def org_id(name: str) -> Callable[[dict[str, Any]], int]:
+    return lambda p: p["orgs"][name].pk
+
+
+def activity_in_a(p: dict[str, Any]) -> Activity:
+    return activities.activity_record(
+        actor=p["county_admin"],
+        organization=p["orgs"]["branch_a"],
+        title="专题党课",
+        kind="party_lecture",
+        held_on=business_day(),
+        attendee_ids=[p["member"].pk],
+        points=2,
+    )
+
+
+def paid_entries() -> int:
+    """Ledger entries other than the daily login the middleware pays on a first request."""
+    return LedgerEntry.objects.exclude(rule="login").count()
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: Callable[[dict[str, Any]], str]
+    body: Callable[[dict[str, Any]], dict[str, Any]] | None
+    expect: dict[str, int]
+
+
+def activity_body(p: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "title": "主题党日",
+        "kind": "party_day",
+        "held_on": business_day().isoformat(),
+        "attendee_ids": [p["member"].pk, p["branch_admin"].pk],
+        "points": 3,
+    }
+
+
+API = "/api/v1"
+CASES: dict[str, Case] = {
+    "member rankings of branch A": Case(
+        "get",
+        lambda p: f"{API}/organizations/{org_id('branch_a')(p)}/rankings?of=members",
+        None,
+        ranking_route(),
+    ),
+    "organisation rankings of county A by week": Case(
+        "get",
+        lambda p: (
+            f"{API}/organizations/{org_id('county_a')(p)}/rankings"
+            f"?of=organizations&period=week&by=per_member&date={business_day()}"
+        ),
+        None,
+        ranking_route(),
+    ),
+    "member rankings of the city (above county B too)": Case(
+        "get",
+        lambda p: f"{API}/organizations/{org_id('city')(p)}/rankings?period=year",
+        None,
+        ranking_route(county_admin=200, branch_admin=200, outsider=200, member_b=200),
+    ),
+    "rankings of county B": Case(
+        "get",
+        lambda p: f"{API}/organizations/{org_id('county_b')(p)}/rankings",
+        None,
+        ranking_route(outsider=200, county_admin=404, branch_admin=404, member=404, member_b=200),
+    ),
+    "list activities": Case(
+        "get",
+        lambda p: f"{API}/organizations/{org_id('branch_a')(p)}/activities",
+        None,
+        admin_route(200),
+    ),
+    "record an activity": Case(
+        "post",
+        lambda p: f"{API}/organizations/{org_id('branch_a')(p)}/activities",
+        activity_body,
+        admin_route(201),
+    ),
+    "record an activity for county A": Case(
+        "post",
+        lambda p: f"{API}/organizations/{org_id('county_a')(p)}/activities",
+        activity_body,
+        admin_route(201, branch_admin=404),
+    ),
+    "read an activity": Case(
+        "get",
+        lambda p: f"{API}/activities/{activity_in_a(p).pk}",
+        None,
+        admin_route(200),
+    ),
+    "reverse an activity": Case(
+        "post",
+        lambda p: f"{API}/activities/{activity_in_a(p).pk}/reverse",
+        lambda p: {"reason": "签到有误"},
+        admin_route(200),
+    ),
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("case_name", CASES)
+def test_every_points_api_route_answers_each_persona_exactly(client, personas, case_name, persona):
+    case = CASES[case_name]
+    path = case.path(personas)
+    body = case.body(personas) if case.body else None
+    if persona != "anonymous":
+        client.force_login(personas[persona])
+    audit_before, ledger_before = AuditEntry.objects.count(), paid_entries()
+    if body is not None:
+        response = getattr(client, case.method)(path, body, content_type="application/json")
+    else:
+        response = getattr(client, case.method)(path)
+    expected = case.expect[persona]
+    assert response.status_code == expected, (case_name, persona, response.content[:300])
+    if response.status_code >= 400:
+        assert set(response.json()) == {"code", "message", "details"}
+        if case.method != "get":  # a refusal changes nothing
+            assert AuditEntry.objects.count() == audit_before
+            assert paid_entries() == ledger_before
+    elif case.method != "get":
+        assert AuditEntry.objects.count() == audit_before + 1
+        assert paid_entries() > ledger_before
+
+
+def test_recording_through_the_api_reports_what_each_attendee_got(client, personas):
+    client.force_login(personas["county_admin"])
+    response = client.post(
+        f"{API}/organizations/{personas['orgs']['branch_a'].pk}/activities",
+        {**activity_body(personas), "points": 10},
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    data = response.json()
+    assert (data["attendee_count"], data["points_paid"], data["trimmed"]) == (2, 20, 0)
+    assert {a["member_id"]: a["points_paid"] for a in data["attendees"]} == {
+        personas["member"].pk: 10,
+        personas["branch_admin"].pk: 10,
+    }
+    again = client.post(
+        f"{API}/organizations/{personas['orgs']['branch_a'].pk}/activities",
+        {**activity_body(personas), "title": "第二场", "points": 10,
+         "attendee_ids": [personas["member"].pk]},
+        content_type="application/json",
+    )  # fmt: skip
+    assert again.status_code == 201
+    assert again.json()["attendees"][0]["points_paid"] == 10
+    third = client.post(
+        f"{API}/organizations/{personas['orgs']['branch_a'].pk}/activities",
+        {**activity_body(personas), "title": "第三场", "points": 5,
+         "attendee_ids": [personas["member"].pk]},
+        content_type="application/json",
+    )  # fmt: skip
+    assert (third.json()["unpaid"], third.json()["attendees"][0]["reason"]) == (1, "capped")
+
+
+def test_an_attendee_of_the_sibling_county_refuses_the_whole_request(client, personas):
+    client.force_login(personas["province_admin"])
+    before = (Activity.objects.count(), paid_entries(), AuditEntry.objects.count())
+    response = client.post(
+        f"{API}/organizations/{personas['orgs']['branch_a'].pk}/activities",
+        {**activity_body(personas), "attendee_ids": [personas["member"].pk,
+                                                      personas["member_b"].pk]},
+        content_type="application/json",
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert "attendee_ids" in response.json()["details"]["fields"]
+    assert (Activity.objects.count(), paid_entries(), AuditEntry.objects.count()) == before
+
+
+def test_bad_activity_input_gets_422(client, personas):
+    client.force_login(personas["county_admin"])
+    path = f"{API}/organizations/{personas['orgs']['branch_a'].pk}/activities"
+    changes: list[dict[str, Any]] = [
+        {"kind": "banquet"},
+        {"points": 0},
+        {"points": 99},
+        {"held_on": "2020-13-01"},
+        {"held_on": (business_day() + dt.timedelta(days=1)).isoformat()},
+        {"attendee_ids": []},
+    ]
+    for change in changes:
+        response = client.post(
+            path, {**activity_body(personas), **change}, content_type="application/json"
+        )
+        assert response.status_code == 422, change
+    assert not Activity.objects.exists()
+
+
+def test_reversing_twice_is_a_conflict(client, personas):
+    activity = activity_in_a(personas)
+    client.force_login(personas["county_admin"])
+    path = f"{API}/activities/{activity.pk}/reverse"
+    first = client.post(path, {"reason": "重复登记"}, content_type="application/json")
+    assert first.status_code == 200
+    assert first.json()["attendees"][0]["reversed"] is True
+    audit_before = AuditEntry.objects.count()
+    second = client.post(path, {"reason": "再撤一次"}, content_type="application/json")
+    assert (second.status_code, second.json()["code"]) == (409, "already_reversed")
+    assert AuditEntry.objects.count() == audit_before
+
+
+def test_member_rankings_switched_off_answer_403_and_organisations_still_answer(client, personas):
+    from xuexi.points.rankings import ranking_setting_update
+
+    ranking_setting_update(actor=personas["operator"], organization=None, members_visible=False)
+    client.force_login(personas["member"])
+    county = personas["orgs"]["county_a"].pk
+    off = client.get(f"{API}/organizations/{county}/rankings?of=members")
+    assert (off.status_code, off.json()["code"]) == (403, "member_rankings_off")
+    on = client.get(f"{API}/organizations/{county}/rankings?of=organizations")
+    assert on.status_code == 200
+    assert [row["name"] for row in on.json()] == ["支部A1"]
+
+
+def test_rankings_answer_the_api_shape_with_shared_ranks(client, personas):
+    for name in ("member", "branch_admin"):
+        activities.activity_record(
+            actor=personas["county_admin"],
+            organization=personas["orgs"]["branch_a"],
+            title=f"党课{name}",
+            kind="party_lecture",
+            held_on=business_day(),
+            attendee_ids=[personas[name].pk],
+            points=4,
+        )
+    client.force_login(personas["province_admin"])  # his login point lands in the province
+    rows = client.get(
+        f"{API}/organizations/{personas['orgs']['county_a'].pk}/rankings?of=members"
+    ).json()
+    assert [(row["rank"], row["points"]) for row in rows] == [(1, 4), (1, 4)]
+    assert {"rank", "id", "name", "points", "organization"} <= set(rows[0])
+    assert all("phone" not in row for row in rows)
+    bad = client.get(f"{API}/organizations/{personas['orgs']['county_a'].pk}/rankings?period=hour")
+    assert bad.status_code == 422
+
+
+# --- console pages ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    method: str
+    url: Callable[[dict[str, Any]], str]
+    body: Callable[[dict[str, Any]], dict[str, Any]] | None
+    expect: dict[str, int]
+
+
+def console(allowed: int, **overrides: int) -> dict[str, int]:
+    """Console pages: like the API, but anonymous visitors are sent to sign in (302)."""
+    return admin_route(allowed, anonymous=302, **overrides)
+
+
+def record_form(p: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "go": "record",
+        "title": "七一专题党课",
+        "kind": "party_lecture",
+        "held_on": business_day().isoformat(),
+        "place": "",
+        "points": "2",
+        "attendee_ids": [str(p["member"].pk)],
+    }
+
+
+PAGES: dict[str, Page] = {
+    "activities index": Page(
+        "get",
+        lambda p: reverse("console:points_activities_index"),
+        None,
+        console(302, outsider=302),  # to his own top node
+    ),
+    "activities of branch A": Page(
+        "get",
+        lambda p: reverse("console:points_activities", args=[org_id("branch_a")(p)]),
+        None,
+        console(200),
+    ),
+    "activity form": Page(
+        "get",
+        lambda p: reverse("console:points_activity_create", args=[org_id("branch_a")(p)]),
+        None,
+        console(200),
+    ),
+    "record an activity": Page(
+        "post",
+        lambda p: reverse("console:points_activity_create", args=[org_id("branch_a")(p)]),
+        record_form,
+        console(302),
+    ),
+    "activity detail": Page(
+        "get",
+        lambda p: reverse("console:points_activity", args=[activity_in_a(p).pk]),
+        None,
+        console(200),
+    ),
+    "reverse form": Page(
+        "get",
+        lambda p: reverse("console:points_activity_reverse", args=[activity_in_a(p).pk]),
+        None,
+        console(200),
+    ),
+    "reverse an activity": Page(
+        "post",
+        lambda p: reverse("console:points_activity_reverse", args=[activity_in_a(p).pk]),
+        lambda p: {"reason": "签到有误"},
+        console(302),
+    ),
+    "rankings index": Page(
+        "get",
+        lambda p: reverse("console:points_rankings_index"),
+        None,
+        console(302, outsider=302),
+    ),
+    "rankings of branch A": Page(
+        "get",
+        lambda p: reverse("console:points_rankings", args=[org_id("branch_a")(p)]),
+        None,
+        console(200),
+    ),
+    "organisation rankings of county A": Page(
+        "get",
+        lambda p: (
+            reverse("console:points_rankings", args=[org_id("county_a")(p)])
+            + "?of=organizations&period=month&by=per_member"
+        ),
+        None,
+        console(200, branch_admin=404),
+    ),
+    "ranking setting form": Page(
+        "get",
+        lambda p: reverse("console:points_ranking_setting", args=[org_id("branch_a")(p)]),
+        None,
+        console(200),
+    ),
+    # A plain administrator (branch_admin) sees the form again with the refusal; nothing saved.
+    "switch branch A off": Page(
+        "post",
+        lambda p: reverse("console:points_ranking_setting", args=[org_id("branch_a")(p)]),
+        lambda p: {"target": "node", "members_visible": "0"},
+        console(302, branch_admin=200),
+    ),
+    # Only operators of a root node switch the platform; the rest see the refusal in the form.
+    "switch the platform off": Page(
+        "post",
+        lambda p: reverse("console:points_ranking_setting", args=[org_id("branch_a")(p)]),
+        lambda p: {"target": "platform", "members_visible": "0"},
+        console(200, operator=302),
+    ),
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("page_name", PAGES)
+def test_every_points_console_page_answers_each_persona_exactly(
+    client, personas, page_name, persona
+):
+    page = PAGES[page_name]
+    url = page.url(personas)
+    if persona != "anonymous":
+        client.force_login(personas[persona])
+    audit_before = AuditEntry.objects.count()
+    if page.method == "post":
+        response = client.post(url, page.body(personas) if page.body else {})
+    else:
+        response = client.get(url)
+    expected = page.expect[persona]
+    assert response.status_code == expected, (page_name, persona, response.content[:300])
+    wrote = AuditEntry.objects.count() - audit_before
+    if persona == "anonymous":
+        assert "/accounts/" in response["Location"]
+        assert wrote == 0
+    elif page.method == "post":
+        assert wrote == (1 if response.status_code == 302 else 0), (page_name, persona)
+
+
+def test_the_console_form_keeps_the_choice_across_a_search_and_records_it(client, personas):
+    client.force_login(personas["county_admin"])
+    url = reverse("console:points_activity_create", args=[personas["orgs"]["county_a"].pk])
+    searched = client.post(
+        url,
+        {**record_form(personas), "go": "search", "q": personas["branch_admin"].real_name},
+    )
+    assert searched.status_code == 200
+    content = searched.content.decode()
+    assert f'name="attendee_ids" value="{personas["member"].pk}"' in content  # kept, hidden
+    assert "七一专题党课" in content
+    assert not Activity.objects.exists()
+    recorded = client.post(
+        url,
+        {
+            **record_form(personas),
+            "attendee_ids": [str(personas["member"].pk), str(personas["branch_admin"].pk)],
+        },
+    )
+    assert recorded.status_code == 302
+    activity = Activity.objects.get()
+    assert recorded["Location"] == reverse("console:points_activity", args=[activity.pk])
+    assert activities.activity_summary(activity).attendees == 2
+    detail = client.get(recorded["Location"])
+    assert "七一专题党课" in detail.content.decode()
+
+
+def test_the_console_ranking_page_says_when_personal_rankings_are_off(client, personas):
+    from xuexi.points.rankings import ranking_setting_update
+
+    ranking_setting_update(
+        actor=personas["county_admin"],
+        organization=personas["orgs"]["county_a"],
+        members_visible=False,
+    )
+    client.force_login(personas["county_admin"])
+    page = client.get(reverse("console:points_rankings", args=[personas["orgs"]["branch_a"].pk]))
+    assert page.status_code == 200
+    assert "个人积分排行已关闭" in page.content.decode()

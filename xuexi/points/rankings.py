@@ -1,0 +1,646 @@
+"""Rankings of members and of organisations inside any subtree, for a day, week, month or year.
+
+Two backends give the same answers (``docs/rankings.md``):
+
+- **database** (the embedded default): sums of ``LedgerEntry`` over the period's days, joined to
+  the entry's organisation for the subtree (``organization.path`` prefix; the ledger is indexed
+  on ``day, organization``);
+- **Redis** (when ``settings.REDIS_URL`` is set): sorted sets per period, period start and
+  node, kept up to date by ``rankings_record`` after every committed ledger entry and rebuilt
+  from the ledger by ``rankings_rebuild`` when a period's keys are cold.
+
+An entry counts for the organisation its member belonged to when he earned it (the entry's
+``organization``), so a transfer never moves past points. Ties share a rank (1, 2, 2, 4); inside
+a tie members are listed by descending id on both backends. Only members with more than zero
+points in the period are ranked; every child organisation is listed, with zero if need be.
+
+Personal rankings can be switched off (``RankingSetting``): by an operator for the whole
+platform, by a main administrator for his node's subtree. The stricter setting wins.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import functools
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, Literal, cast
+
+import redis
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import Substr
+from django.utils.translation import gettext as _
+
+from xuexi.accounts.models import User
+from xuexi.core.audit import audit_record
+from xuexi.core.errors import Forbidden, NotFound, ValidationFailed
+from xuexi.core.masking import mask_name
+from xuexi.core.time import BUSINESS_TZ, now
+from xuexi.organizations.models import Membership, Organization, Role
+from xuexi.organizations.scope import AdminScope
+from xuexi.organizations.selectors import children_with_counts
+from xuexi.points.models import LedgerEntry, RankingSetting
+from xuexi.points.selectors import week_start
+
+logger = logging.getLogger(__name__)
+
+Period = Literal["day", "week", "month", "year"]
+Of = Literal["members", "organizations"]
+By = Literal["total", "per_member"]
+PERIODS: tuple[Period, ...] = ("day", "week", "month", "year")
+TOP = 100
+
+# Redis keys: "<prefix>:<period>:<start>:<m|o>:<node path>" and "<prefix>:<period>:<start>:ready".
+# ``m`` holds member id → points inside the node's subtree, ``o`` child path → points.
+KEY_PREFIX = "xuexi:rk"
+MEMBER_ID_WIDTH = 12  # zero-padded: equal scores then sort by id (lexicographic = numeric)
+# How long a period's keys outlive the period (then a read rebuilds them from the ledger).
+GRACE = {
+    "day": dt.timedelta(days=1),
+    "week": dt.timedelta(days=2),
+    "month": dt.timedelta(days=7),
+    "year": dt.timedelta(days=7),
+}
+MIN_TTL = dt.timedelta(hours=1)
+ZADD_CHUNK = 1000
+
+
+# --- periods -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Span:
+    """The period of kind ``period`` containing a day: ``start`` to ``end``, both inclusive."""
+
+    period: Period
+    start: dt.date
+    end: dt.date
+
+
+def period_span(period: str, day: dt.date) -> Span:
+    """Day; week from Monday; calendar month; calendar year (all Asia/Shanghai days)."""
+    if period == "day":
+        return Span("day", day, day)
+    if period == "week":
+        start = week_start(day)
+        return Span("week", start, start + dt.timedelta(days=6))
+    if period == "month":
+        last = calendar.monthrange(day.year, day.month)[1]
+        return Span("month", day.replace(day=1), day.replace(day=last))
+    if period == "year":
+        return Span("year", dt.date(day.year, 1, 1), dt.date(day.year, 12, 31))
+    raise ValidationFailed({"period": _("统计周期须为 day、week、month 或 year。")})
+
+
+# --- the two backends: raw numbers -----------------------------------------------------------
+
+
+class _Database:
+    """Sums over the ledger: one grouped query per question."""
+
+    name = "database"
+
+    @staticmethod
+    def _entries(node: Organization, span: Span) -> QuerySet[LedgerEntry]:
+        return LedgerEntry.objects.filter(
+            day__gte=span.start, day__lte=span.end, organization__path__startswith=node.path
+        )
+
+    def _by_member(self, node: Organization, span: Span) -> QuerySet[Any]:
+        return (
+            self._entries(node, span)
+            .values("member_id")
+            .annotate(total=Sum("points"))
+            .filter(total__gt=0)
+        )
+
+    def member_top(self, node: Organization, span: Span, limit: int) -> list[tuple[int, int]]:
+        rows = self._by_member(node, span).order_by("-total", "-member_id")[:limit]
+        return [(row["member_id"], int(row["total"])) for row in rows]
+
+    def member_count(self, node: Organization, span: Span) -> int:
+        return self._by_member(node, span).count()
+
+    def member_position(
+        self, node: Organization, span: Span, member_id: int
+    ) -> tuple[int, int] | None:
+        total = (
+            self._entries(node, span)
+            .filter(member_id=member_id)
+            .aggregate(total=Sum("points"))["total"]
+        )
+        if not total or total <= 0:
+            return None
+        better = self._by_member(node, span).filter(total__gt=total).count()
+        return better + 1, int(total)
+
+    def child_totals(self, node: Organization, span: Span) -> dict[str, int]:
+        width = len(node.path) + Organization.steplen
+        rows = (
+            self._entries(node, span)
+            .exclude(organization_id=node.pk)
+            .annotate(child_path=Substr("organization__path", 1, width))
+            .values("child_path")
+            .annotate(total=Sum("points"))
+            .values_list("child_path", "total")
+        )
+        return {path: int(total or 0) for path, total in rows}
+
+
+@functools.cache
+def _client(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_timeout=5)
+
+
+def redis_client() -> redis.Redis:
+    return _client(settings.REDIS_URL)
+
+
+def _key(span: Span, kind: str, path: str) -> str:
+    return f"{KEY_PREFIX}:{span.period}:{span.start.isoformat()}:{kind}:{path}"
+
+
+def _ready_key(span: Span) -> str:
+    return f"{KEY_PREFIX}:{span.period}:{span.start.isoformat()}:ready"
+
+
+def _expire_at(span: Span) -> int:
+    """Epoch seconds when the period's keys go: its last Shanghai midnight plus the grace, and
+    never sooner than ``MIN_TTL`` from now (a past period read again is rebuilt and kept a
+    while)."""
+    end = dt.datetime.combine(span.end + dt.timedelta(days=1), dt.time.min, tzinfo=BUSINESS_TZ)
+    return int(max(end + GRACE[span.period], now() + MIN_TTL).timestamp())
+
+
+def _member_field(member_id: int) -> str:
+    return f"{member_id:0{MEMBER_ID_WIDTH}d}"
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    """``path`` and every path above it, from the root down."""
+    step = Organization.steplen
+    return [path[:end] for end in range(step, len(path) + 1, step)]
+
+
+class _Redis:
+    """Sorted sets; a cold period is rebuilt from the ledger before its first read."""
+
+    name = "redis"
+
+    def __init__(self) -> None:
+        self.client = redis_client()
+
+    def _ready(self, span: Span) -> None:
+        if not self.client.exists(_ready_key(span)):
+            rankings_rebuild(span.start, periods=(span.period,))
+
+    def member_top(self, node: Organization, span: Span, limit: int) -> list[tuple[int, int]]:
+        self._ready(span)
+        # Highest score first, equal scores by descending member (zero-padded id): as the
+        # database orders them.
+        rows = self.client.zrevrangebyscore(
+            _key(span, "m", node.path), "+inf", "(0", start=0, num=limit, withscores=True
+        )
+        return [(int(member), round(score)) for member, score in rows]
+
+    def member_count(self, node: Organization, span: Span) -> int:
+        self._ready(span)
+        return int(self.client.zcount(_key(span, "m", node.path), "(0", "+inf"))
+
+    def member_position(
+        self, node: Organization, span: Span, member_id: int
+    ) -> tuple[int, int] | None:
+        self._ready(span)
+        key = _key(span, "m", node.path)
+        score = self.client.zscore(key, _member_field(member_id))
+        if score is None or score <= 0:
+            return None
+        better = int(self.client.zcount(key, f"({score}", "+inf"))
+        return better + 1, round(score)
+
+    def child_totals(self, node: Organization, span: Span) -> dict[str, int]:
+        self._ready(span)
+        rows = self.client.zrange(_key(span, "o", node.path), 0, -1, withscores=True)
+        return {member.decode(): round(score) for member, score in rows}
+
+
+def backend() -> _Database | _Redis:
+    """Redis when the deployment has it, the database otherwise."""
+    return _Redis() if settings.REDIS_URL else _Database()
+
+
+# --- keeping Redis up to date ----------------------------------------------------------------
+
+
+def rankings_record(entry: LedgerEntry) -> None:
+    """Count one committed ledger entry (a payment or a compensating one) in the Redis keys of
+    its day, week, month and year, for its organisation and every node above it.
+
+    Call it after commit (``transaction.on_commit``): a rolled-back award never counts. A no-op
+    without Redis and for entries without an organisation. An entry of a period whose keys
+    are gone (a reversal of an old day) lands in keys without the ready mark, so the next read
+    rebuilds them from the ledger anyway. A Redis failure is logged, not raised: the award
+    stands, and the period's keys are corrected by ``rankings_rebuild`` (or when they expire
+    and are rebuilt on the next read).
+    """
+    if not settings.REDIS_URL or entry.organization_id is None or not entry.points:
+        return
+    path = (
+        Organization.objects.filter(pk=entry.organization_id).values_list("path", flat=True).first()
+    )
+    if path is None:
+        return
+    ancestors = _ancestor_paths(path)
+    member = _member_field(entry.member_id)
+    try:
+        pipe = redis_client().pipeline(transaction=False)
+        for period in PERIODS:
+            span = period_span(period, entry.day)
+            expire_at = _expire_at(span)
+            for depth, node_path in enumerate(ancestors):
+                keys = [_key(span, "m", node_path)]
+                pipe.zincrby(keys[0], entry.points, member)
+                if depth + 1 < len(ancestors):
+                    keys.append(_key(span, "o", node_path))
+                    pipe.zincrby(keys[1], entry.points, ancestors[depth + 1])
+                for key in keys:
+                    pipe.expireat(key, expire_at)
+        pipe.execute()
+    except redis.RedisError:
+        logger.exception("rankings: could not record ledger entry %s in Redis", entry.pk)
+
+
+def rankings_rebuild(day: dt.date, *, periods: tuple[Period, ...] = PERIODS) -> int:
+    """Recompute from the ledger the Redis keys of the periods containing ``day`` and mark
+    them ready; returns the number of keys written. A no-op without Redis.
+
+    The new keys replace the old ones in one MULTI/EXEC. An entry committed while the ledger
+    is being read may be missed (its increment lands in keys the rebuild then replaces); run
+    it where that window does not matter (cold periods, nightly), or run it again.
+    """
+    if not settings.REDIS_URL:
+        return 0
+    client = redis_client()
+    written = 0
+    for period in periods:
+        span = period_span(period, day)
+        members: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        children: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        rows = (
+            LedgerEntry.objects.filter(
+                day__gte=span.start, day__lte=span.end, organization__isnull=False
+            )
+            .values("member_id", "organization__path")
+            .annotate(total=Sum("points"))
+            .values_list("member_id", "organization__path", "total")
+        )
+        for member_id, path, total in rows.iterator(chunk_size=5000):
+            member = _member_field(member_id)
+            ancestors = _ancestor_paths(path)
+            for depth, node_path in enumerate(ancestors):
+                members[node_path][member] += total
+                if depth + 1 < len(ancestors):
+                    children[node_path][ancestors[depth + 1]] += total
+        stale = list(client.scan_iter(match=f"{KEY_PREFIX}:{period}:{span.start}:*", count=1000))
+        expire_at = _expire_at(span)
+        pipe = client.pipeline(transaction=True)
+        if stale:
+            pipe.delete(*stale)
+        for kind, table in (("m", members), ("o", children)):
+            for node_path, scores in table.items():
+                key = _key(span, kind, node_path)
+                items = list(scores.items())
+                for first in range(0, len(items), ZADD_CHUNK):
+                    pipe.zadd(key, dict(items[first : first + ZADD_CHUNK]))
+                pipe.expireat(key, expire_at)
+                written += 1
+        pipe.set(_ready_key(span), "1")
+        pipe.expireat(_ready_key(span), expire_at)
+        pipe.execute()
+    return written
+
+
+def rankings_forget() -> int:
+    """Drop every ranking key (after moving organisations: paths changed); the next read of
+    each period rebuilds it. Returns the number of keys removed."""
+    if not settings.REDIS_URL:
+        return 0
+    client = redis_client()
+    removed = 0
+    batch: list[bytes] = []
+    for key in client.scan_iter(match=f"{KEY_PREFIX}:*", count=1000):
+        batch.append(key)
+        if len(batch) >= ZADD_CHUNK:
+            removed += int(client.delete(*batch))
+            batch = []
+    if batch:
+        removed += int(client.delete(*batch))
+    return removed
+
+
+# --- who may read ------------------------------------------------------------------------------
+
+
+def access_organization_for_rankings(user: User, organization_id: int) -> Organization:
+    """The node whose rankings ``user`` may read: any node of his administrative scope, or his
+    own organisation and the nodes above it. ``NotFound`` for any other node (existence is
+    private); ``Forbidden`` for a user who is neither a member nor an administrator."""
+    scope = AdminScope.of(user)
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is not None and scope.covers(organization):
+        return organization
+    own = (
+        Membership.objects.filter(user=user, ended_at__isnull=True)
+        .values_list("organization__path", flat=True)
+        .first()
+    )
+    if own is None and not scope.is_admin:
+        raise Forbidden(_("只有组织成员或学习管理员可以查看排行。"))
+    if organization is not None and own is not None and own.startswith(organization.path):
+        return organization
+    raise NotFound(_("找不到该组织，或您无权查看它的排行。"))
+
+
+# --- the switch -----------------------------------------------------------------------------------
+
+
+def members_visible(organization: Organization) -> bool:
+    """Whether member rankings of ``organization`` are shown: not switched off for the
+    platform, nor on the node, nor on any node above it (one query)."""
+    return not RankingSetting.objects.filter(
+        Q(is_platform=True) | Q(organization__path__in=_ancestor_paths(organization.path)),
+        members_visible=False,
+    ).exists()
+
+
+@dataclass(frozen=True)
+class SwitchState:
+    """What the console shows about the switch of one node."""
+
+    visible: bool
+    platform_on: bool
+    node_on: bool
+    off_above: Organization | None  # the nearest node above that turned them off
+    can_set_platform: bool
+    can_set_node: bool
+
+
+def _is_platform_operator(scope: AdminScope) -> bool:
+    return any(
+        grant.role == Role.OPERATOR and len(grant.path) == Organization.steplen
+        for grant in scope.grants
+    )
+
+
+def _can_set_node(scope: AdminScope, organization: Organization) -> bool:
+    return any(
+        organization.path.startswith(grant.path) and grant.role in (Role.OPERATOR, Role.MAIN_ADMIN)
+        for grant in scope.grants
+    )
+
+
+def ranking_switch_state(user: User, organization: Organization) -> SwitchState:
+    settings_on_path = list(
+        RankingSetting.objects.filter(
+            Q(is_platform=True) | Q(organization__path__in=_ancestor_paths(organization.path))
+        ).select_related("organization")
+    )
+    platform_on = all(s.members_visible for s in settings_on_path if s.is_platform)
+    node_on = all(
+        s.members_visible for s in settings_on_path if s.organization_id == organization.pk
+    )
+    above_off = [
+        s.organization
+        for s in settings_on_path
+        if s.organization is not None
+        and s.organization_id != organization.pk
+        and not s.members_visible
+    ]
+    off_above = max(above_off, key=lambda o: len(o.path)) if above_off else None
+    scope = AdminScope.of(user)
+    return SwitchState(
+        visible=platform_on and node_on and off_above is None,
+        platform_on=platform_on,
+        node_on=node_on,
+        off_above=off_above,
+        can_set_platform=_is_platform_operator(scope),
+        can_set_node=_can_set_node(scope, organization),
+    )
+
+
+def ranking_setting_update(
+    *,
+    actor: User,
+    organization: Organization | None,
+    members_visible: bool,
+    ip: str | None = None,
+) -> RankingSetting:
+    """Show or hide member rankings, for the whole platform (``organization=None``: operators
+    of a root node only) or for a node's subtree (its main administrators, those above it, and
+    operators covering it). Audited when it changes something; one transaction."""
+    scope = AdminScope.of(actor)
+    if organization is None:
+        if not _is_platform_operator(scope):
+            raise Forbidden(_("只有平台运营人员可以修改全平台的排行设置。"))
+    else:
+        scope.require_admin()
+        scope.require(organization)
+        if not _can_set_node(scope, organization):
+            raise Forbidden(_("只有本级或上级主管理员、运营人员可以修改排行设置。"))
+    lookup: dict[str, Any] = (
+        {"is_platform": True, "organization": None}
+        if organization is None
+        else {"is_platform": False, "organization": organization}
+    )
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                setting, _created = RankingSetting.objects.get_or_create(**lookup)
+        except IntegrityError:  # a racing request created it first
+            setting = RankingSetting.objects.get(**lookup)
+        setting = RankingSetting.objects.select_for_update().get(pk=setting.pk)
+        before = setting.members_visible
+        if before != members_visible:
+            setting.members_visible = members_visible
+            setting.updated_by = actor
+            setting.updated_at = now()
+            setting.save(update_fields=["members_visible", "updated_by", "updated_at"])
+            audit_record(
+                actor=actor,
+                action="ranking_setting.update",
+                target=setting,
+                target_label=organization.name if organization else _("全平台"),
+                organization=organization,
+                before={"members_visible": before},
+                after={"members_visible": members_visible},
+                ip=ip,
+            )
+    return setting
+
+
+# --- the rankings ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    rank: int
+    member_id: int
+    name: str
+    organization_name: str
+    points: int
+    is_viewer: bool = False
+
+
+@dataclass(frozen=True)
+class MemberRanking:
+    span: Span
+    rows: list[MemberRow]
+    ranked: int  # members with points in the period
+    viewer: MemberRow | None  # the viewer's own place, when he has points here
+
+
+@dataclass(frozen=True)
+class OrganizationRow:
+    rank: int
+    organization_id: int
+    name: str
+    points: int
+    member_count: int
+    points_per_member: float
+
+
+@dataclass(frozen=True)
+class OrganizationRanking:
+    span: Span
+    by: By
+    rows: list[OrganizationRow]
+
+
+def _ranks(values: list[Any]) -> list[int]:
+    """Competition ranks of values already in order: equal values share a rank (1, 2, 2, 4)."""
+    ranks: list[int] = []
+    for index, value in enumerate(values):
+        ranks.append(ranks[-1] if index and value == values[index - 1] else index + 1)
+    return ranks
+
+
+def _names(viewer: User, member_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """Name and current organisation of each member, the name in full only for the viewer
+    himself, members of his own organisation and members inside his administrative scope
+    (SECURITY S11); masked (``张*``) otherwise. Never a phone number."""
+    if not member_ids:
+        return {}
+    scope = AdminScope.of(viewer)
+    own = (
+        Membership.objects.filter(user=viewer, ended_at__isnull=True)
+        .values_list("organization_id", flat=True)
+        .first()
+    )
+    names = dict(User.objects.filter(pk__in=member_ids).values_list("pk", "real_name"))
+    places = {
+        user_id: (org_id, path, org_name)
+        for user_id, org_id, path, org_name in Membership.objects.filter(
+            user_id__in=member_ids, ended_at__isnull=True
+        ).values_list("user_id", "organization_id", "organization__path", "organization__name")
+    }
+    result: dict[int, tuple[str, str]] = {}
+    for member_id in member_ids:
+        name = names.get(member_id, "")
+        org_id, path, org_name = places.get(member_id, (None, "", ""))
+        reveal = (
+            member_id == viewer.pk
+            or (own is not None and org_id == own)
+            or scope.is_platform_wide
+            or any(path and path.startswith(grant.path) for grant in scope.admin_grants)
+        )
+        result[member_id] = (name if reveal else mask_name(name), org_name)
+    return result
+
+
+def ranking_members(
+    *,
+    organization: Organization,
+    period: str,
+    day: dt.date,
+    viewer: User,
+    limit: int = TOP,
+) -> MemberRanking:
+    """The top ``limit`` members by points earned inside ``organization``'s subtree during the
+    period containing ``day``, and the viewer's own place. Refused when member rankings are
+    switched off for the node."""
+    if not members_visible(organization):
+        raise Forbidden(_("个人积分排行已关闭，只显示组织排行。"), code="member_rankings_off")
+    span = period_span(period, day)
+    source = backend()
+    top = source.member_top(organization, span, limit)
+    ranked = source.member_count(organization, span)
+    position = source.member_position(organization, span, viewer.pk)
+    ids = [member_id for member_id, _points in top]
+    if position is not None and viewer.pk not in ids:
+        ids.append(viewer.pk)
+    names = _names(viewer, ids)
+    rows = [
+        MemberRow(
+            rank=rank,
+            member_id=member_id,
+            name=names[member_id][0],
+            organization_name=names[member_id][1],
+            points=points,
+            is_viewer=member_id == viewer.pk,
+        )
+        for rank, (member_id, points) in zip(
+            _ranks([points for _id, points in top]), top, strict=True
+        )
+    ]
+    mine = None
+    if position is not None:
+        mine = MemberRow(
+            rank=position[0],
+            member_id=viewer.pk,
+            name=names[viewer.pk][0],
+            organization_name=names[viewer.pk][1],
+            points=position[1],
+            is_viewer=True,
+        )
+    return MemberRanking(span=span, rows=rows, ranked=ranked, viewer=mine)
+
+
+def ranking_organizations(
+    *, organization: Organization, period: str, day: dt.date, by: str = "total"
+) -> OrganizationRanking:
+    """Every child of ``organization`` with the points earned in its subtree during the period
+    containing ``day``, and those points per current member of the subtree; ordered by
+    ``by`` (``total`` or ``per_member``), then in tree order."""
+    if by not in ("total", "per_member"):
+        raise ValidationFailed({"by": _("排序方式须为 total 或 per_member。")})
+    span = period_span(period, day)
+    totals = backend().child_totals(organization, span)
+    children = children_with_counts(organization)
+    facts = []
+    for child in children:
+        count = cast(int, getattr(child, "member_count", 0))
+        points = totals.get(child.path, 0)
+        per_member = round(points / count, 2) if count else 0.0
+        facts.append((child, points, count, per_member))
+    if by == "total":
+        facts.sort(key=lambda f: (-f[1], f[0].path))
+        keys: list[Any] = [f[1] for f in facts]
+    else:
+        facts.sort(key=lambda f: (-f[3], f[0].path))
+        keys = [f[3] for f in facts]
+    rows = [
+        OrganizationRow(
+            rank=rank,
+            organization_id=child.pk,
+            name=child.name,
+            points=points,
+            member_count=count,
+            points_per_member=per_member,
+        )
+        for rank, (child, points, count, per_member) in zip(_ranks(keys), facts, strict=True)
+    ]
+    return OrganizationRanking(span=span, by=cast(By, by), rows=rows)
