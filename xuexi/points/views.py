@@ -36,7 +36,7 @@ RULE_TITLES: dict[str, str] = {
     "chosen_reading": gettext_noop("我要选读文章"),
     "watch_video": gettext_noop("视听学习"),
     "video_time": gettext_noop("视听学习时长"),
-    "watch_listen": gettext_noop("视听学习"),
+    "watch_listen": gettext_noop("我要视听学习"),
     "daily_quiz": gettext_noop("每日答题"),
     "weekly_quiz": gettext_noop("每周答题"),
     "special_quiz": gettext_noop("专项答题"),
