@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from xuexi.organizations import demo as organizations_demo
+from xuexi.points import demo as points_demo
 
 
 def _width(text: str) -> int:
@@ -42,6 +43,7 @@ class Command(BaseCommand):
                 except organizations_demo.DemoConflict as conflict:
                     raise CommandError(f"无法装入演示数据，未写入任何内容：{conflict}") from None
                 # Later domains add their demo here, in layer order, inside the same transaction.
+                points_demo.points_demo_seed()
                 elapsed = time.perf_counter() - started
                 self.stdout.write(self.style.SUCCESS(f"演示数据已装入，用时 {elapsed:.1f} 秒。"))
         self._print_summary()
@@ -53,6 +55,7 @@ class Command(BaseCommand):
             f"{summary.counties} 个县市区），学员 {summary.members} 名，"
             f"演示账号 {summary.accounts} 个。"
         )
+        self.stdout.write(points_demo.points_demo_summary().line())
         rows = organizations_demo.demo_account_rows()
         if not rows:
             return
