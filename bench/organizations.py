@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
-import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from bench.common import Measure, clocked, machine, repeat
+from bench.common import print_table as print_common_table
 from bench.generate import DEFAULT_DATABASE_URL, read_meta, setup_django, unapplied_migrations
 
 if TYPE_CHECKING:
@@ -31,33 +30,6 @@ if TYPE_CHECKING:
 
 REPEAT = 5
 PAGE = 20
-
-
-@dataclass(frozen=True)
-class Measure:
-    name: str
-    seconds: list[float]  # one per repetition, the warm-up excluded
-    sizes: str
-
-    @property
-    def median_ms(self) -> float:
-        return statistics.median(self.seconds) * 1000
-
-
-def clocked(work: Callable[[], object]) -> Callable[[], float]:
-    """``work`` as a run that returns its own duration in seconds."""
-
-    def run() -> float:
-        started = time.perf_counter()
-        work()
-        return time.perf_counter() - started
-
-    return run
-
-
-def repeat(run: Callable[[], float], times: int) -> list[float]:
-    run()  # warm-up: caches and plans, not counted
-    return [run() for _ in range(times)]
 
 
 def subtree_count(node: Organization) -> int:
@@ -285,40 +257,14 @@ def run(meta: dict[str, Any], times: int) -> None:
 
 
 def print_table(results: Sequence[Measure], meta: dict[str, Any], times: int) -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        version = cursor.fetchone()[0]
-    baseline = results[0].median_ms
-    print(
-        f"\norganisations benchmark — scale {meta.get('scale', '?')}: "
+    print_common_table(
+        results,
+        f"organisations benchmark — scale {meta.get('scale', '?')}: "
         f"{meta.get('organizations', 0):,} organisations ({meta.get('branches', 0):,} branches), "
         f"{meta.get('users', 0):,} users, {meta.get('memberships', 0):,} memberships; "
-        f"PostgreSQL {version}, {os.cpu_count()} CPUs; median of {times} after one warm-up\n"
+        f"{machine()}; median of {times} after one warm-up",
+        ratio="× count(*)",
     )
-    header = ("measure", "median ms", "× count(*)", "data sizes")
-    lines = []
-    for result in results:
-        ratio = result.median_ms / baseline
-        lines.append((result.name, f"{result.median_ms:,.1f}", f"{ratio:,.2f}", result.sizes))
-    widths = [max(_width(line[i]) for line in [header, *lines]) for i in range(4)]
-    for number, line in enumerate([header, *lines]):
-        cells = [_pad(cell, width, right=0 < column < 3) for column, (cell, width) in
-                 enumerate(zip(line, widths, strict=True))]  # fmt: skip
-        print("| " + " | ".join(cells) + " |")
-        if number == 0:
-            print("|" + "|".join("-" * (width + 2) for width in widths) + "|")
-
-
-def _width(text: str) -> int:
-    """Columns ``text`` takes in a terminal: Chinese characters take two."""
-    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
-
-
-def _pad(text: str, width: int, *, right: bool) -> str:
-    fill = " " * (width - _width(text))
-    return fill + text if right else text + fill
 
 
 def print_plans(province: Organization, county: Organization) -> None:
