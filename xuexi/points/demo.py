@@ -10,7 +10,8 @@ arrive), the way a province learns:
   (articles and minutes), videos and their minutes, the daily quiz (retried when not full
   marks), sometimes the weekly, special or challenge quiz, four-player games and duels won or
   lost, a subscription, a comment, the local channel;
-* demo accounts 13800000004 and 13800000005 have learned every one of the last ten days.
+* demo accounts 13800000004 and 13800000005 have learned every one of the last ten days
+  (a day off before them): a ten-day streak.
 
 Fast (~5 s for ~280,000 entries and ~230,000 counters on SQLite): no ``points_award`` per
 event. Each member-day is priced in Python with the engine's own pure parts —
@@ -19,9 +20,9 @@ exactly as ``points_award`` would price it under the rule set in force that day,
 entries and their counters are written in batches of plain inserts (``_Rows``).
 ``counters_compare()`` finds nothing to correct afterwards.
 
-Deterministic for a seed and a day of seeding (each member draws from his own generator, keyed
-by his phone), and idempotent: it does nothing when demo entries (``source_type = "demo"``)
-already exist.
+Deterministic for a seed, a day of seeding and the members' registration times (nobody learns
+before he registered; each member draws from his own generator, keyed by his phone), and
+idempotent: it does nothing when demo entries (``source_type = "demo"``) already exist.
 """
 
 from __future__ import annotations
