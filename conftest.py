@@ -14,10 +14,15 @@ from django.utils import translation
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
-    """Rate-limit counters live in the cache: every test starts with none."""
+    """Rate-limit counters live in the cache: every test starts with none. Nor does it inherit
+    the rule set in force from a rolled-back test (kept in process memory)."""
+    from xuexi.points.selectors import ruleset_cache_clear
+
     cache.clear()
+    ruleset_cache_clear()
     yield
     cache.clear()
+    ruleset_cache_clear()
 
 
 @pytest.fixture(autouse=True)

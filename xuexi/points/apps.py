@@ -7,9 +7,14 @@ class PointsConfig(AppConfig):
     verbose_name = pgettext_lazy("app", "学习积分")
 
     def ready(self) -> None:
-        from django.db.models.signals import post_migrate
+        from django.db.models.signals import post_delete, post_migrate, post_save
 
+        from xuexi.points.models import RuleSet
+        from xuexi.points.selectors import ruleset_cache_clear
         from xuexi.points.services import rulesets_install_default
+
+        for signal in (post_save, post_delete):
+            signal.connect(ruleset_cache_clear, sender=RuleSet, dispatch_uid="xuexi-ruleset-cache")
 
         post_migrate.connect(
             rulesets_install_default, sender=self, dispatch_uid="xuexi-points-default-ruleset"

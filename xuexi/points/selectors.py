@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.db.models import QuerySet, Sum
 
 from xuexi.accounts.models import User
@@ -14,26 +15,49 @@ from xuexi.points.models import Counter, CounterPeriod, LedgerEntry, RuleSet
 
 RULESET_CACHE_SECONDS = 60
 
+# Process memory, not the shared cache: every award asks, and a round trip to Redis plus a
+# JSON parse per call cost more than the award's own writes (docs/benchmarks.md, Points).
+# Parsed specs are kept by rule set id for good (a stored rule set is never edited: a change
+# is a new set); the set in force on a day for a minute, the same bound as before — a new set
+# only ever takes effect from a future date, so a cached answer is never wrong for a day that
+# has begun. ``ruleset_cache_clear`` empties both (on every save or delete of a rule set in
+# this process, and between tests).
+_specs: dict[int, scoring.RuleSetSpec] = {}
+_in_force: dict[dt.date, tuple[float, RuleSet | None]] = {}
+_cache_lock = threading.Lock()
+
+
+def ruleset_cache_clear(**_signal: object) -> None:
+    with _cache_lock:
+        _specs.clear()
+        _in_force.clear()
+
+
+def ruleset_spec(ruleset: RuleSet) -> scoring.RuleSetSpec:
+    """The parsed rules of a stored rule set (parsed once per process)."""
+    spec = _specs.get(ruleset.pk)
+    if spec is None:
+        spec = scoring.parse(ruleset.data)
+        with _cache_lock:
+            _specs[ruleset.pk] = spec
+    return spec
+
 
 def ruleset_in_force(day: dt.date) -> tuple[RuleSet, scoring.RuleSetSpec] | None:
-    """The rule set whose ``effective_from`` is the latest on or before ``day``.
-
-    Cached for a minute per day: a new rule set only ever takes effect from a future date, so
-    the cache can never apply an outdated set to a day it governs.
-    """
-    key = f"points:ruleset:{day.isoformat()}"
-    ruleset_id = cache.get(key)
-    ruleset = None
-    if ruleset_id is not None:
-        ruleset = RuleSet.objects.filter(pk=ruleset_id).first()
-    if ruleset is None:
+    """The rule set whose ``effective_from`` is the latest on or before ``day``, with its
+    parsed rules; one indexed read per day and process a minute, nothing otherwise."""
+    cached = _in_force.get(day)
+    if cached is not None and cached[0] > time.monotonic():
+        ruleset = cached[1]
+    else:
         ruleset = (
             RuleSet.objects.filter(effective_from__lte=day).order_by("-effective_from").first()
         )
-        if ruleset is None:
-            return None
-        cache.set(key, ruleset.pk, RULESET_CACHE_SECONDS)
-    return ruleset, scoring.parse(ruleset.data)
+        with _cache_lock:
+            _in_force[day] = (time.monotonic() + RULESET_CACHE_SECONDS, ruleset)
+    if ruleset is None:
+        return None
+    return ruleset, ruleset_spec(ruleset)
 
 
 @dataclass(frozen=True)

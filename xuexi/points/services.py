@@ -18,7 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -59,20 +59,132 @@ def _counter_keys(rule: scoring.RuleSpec, day: dt.date) -> list[tuple[str, dt.da
     return sorted(keys)
 
 
+CounterKey3 = tuple[str, dt.date, str]
+
+
+@dataclass(frozen=True)
+class LockedCounter:
+    id: int
+    points: int
+    occurrences: int
+
+
+@dataclass(frozen=True)
+class Source:
+    """What an award is for: the ledger's one-award-per-source key, less the member."""
+
+    rule: str
+    type: str
+    id: str
+
+
 def _lock_counters(
-    member_id: int, keys: list[tuple[str, dt.date, str]]
-) -> dict[tuple[str, dt.date, str], Counter]:
-    """The member's counter rows for ``keys``, created if missing, locked in key order."""
-    Counter.objects.bulk_create(
-        [Counter(member_id=member_id, period=p, start=s, key=k) for p, s, k in keys],
-        ignore_conflicts=True,
-    )
-    locked: dict[tuple[str, dt.date, str], Counter] = {}
-    for period, start, key in keys:  # sorted: two awards never wait on each other in a cycle
-        locked[(period, start, key)] = Counter.objects.select_for_update().get(
-            member_id=member_id, period=period, start=start, key=key
+    member_id: int, keys: list[CounterKey3], paid: Source | None = None
+) -> tuple[dict[CounterKey3, LockedCounter], bool]:
+    """The member's counter rows for ``keys``, created if missing and locked; and whether the
+    ledger already holds an entry for ``paid`` — all in one statement.
+
+    ``INSERT … ON CONFLICT DO UPDATE`` locks the row it finds or makes and returns its latest
+    version; the rows are given in key order, so two awards never wait on each other in a
+    cycle. (One round trip where ``bulk_create``, a ``SELECT … FOR UPDATE`` per key and a
+    duplicate check took three to five.) The duplicate answer is read from the statement's
+    snapshot, which on PostgreSQL may predate a lock wait: a replay racing its original can be
+    told "capped" instead of "duplicate" here, and is refused by the ledger's unique constraint
+    when there is room — it never pays.
+    """
+    quote = connection.ops.quote_name
+    table = quote(Counter._meta.db_table)
+    columns = ", ".join(quote(c) for c in ("member_id", "period", "start", "key"))
+    values = ", ".join(["(%s, %s, %s, %s, 0, 0)"] * len(keys))
+    params: list[Any] = []
+    for period, start, key in keys:
+        params += [member_id, period, connection.ops.adapt_datefield_value(start), key]
+    exists = "0"
+    if paid is not None:
+        exists = (
+            f"(SELECT COUNT(*) FROM {quote(LedgerEntry._meta.db_table)} "  # noqa: S608
+            f"WHERE member_id = %s AND {quote('rule')} = %s AND source_type = %s "
+            f"AND source_id = %s)"
         )
-    return locked
+        params += [member_id, paid.rule, paid.type, paid.id]
+    statement = (
+        f"INSERT INTO {table} ({columns}, points, occurrences) VALUES {values} "  # noqa: S608
+        f"ON CONFLICT ({columns}) DO UPDATE SET occurrences = {table}.occurrences "
+        f"RETURNING id, period, {quote('key')}, points, occurrences, {exists}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        rows = cursor.fetchall()
+    # (period, key) is unique among one award's keys: a day key, a group key, a week key.
+    found = {
+        (period, key): LockedCounter(pk, points, occ) for pk, period, key, points, occ, _ in rows
+    }
+    locked = {(period, start, key): found[(period, key)] for period, start, key in keys}
+    return locked, bool(rows[0][5])
+
+
+_LEDGER_FIELDS = (
+    "member_id",
+    "rule",
+    "points",
+    "day",
+    "at",
+    "source_type",
+    "source_id",
+    "ruleset_id",
+    "note",
+)
+
+
+def _append_entry(entry: LedgerEntry, counter_ids: list[int]) -> None:
+    """Insert ``entry`` with the member's current organisation, and add its points and one
+    occurrence to the (locked) counters ``counter_ids``.
+
+    On PostgreSQL one statement (a data-modifying ``WITH``), elsewhere two. The organisation
+    is read inside the statement, not looked up before: one round trip fewer per award.
+    """
+    quote = connection.ops.quote_name
+    ops = connection.ops
+    values = [getattr(entry, field) for field in _LEDGER_FIELDS]
+    values[3] = ops.adapt_datefield_value(entry.day)
+    values[4] = ops.adapt_datetimefield_value(entry.at)
+    ledger = quote(LedgerEntry._meta.db_table)
+    fields = ", ".join(quote(f) for f in _LEDGER_FIELDS)
+    insert = (
+        f"INSERT INTO {ledger} ({fields}, organization_id) "  # noqa: S608
+        f"SELECT {', '.join(['%s'] * len(values))}, "
+        f"(SELECT organization_id FROM {quote(Membership._meta.db_table)} "
+        f"WHERE user_id = %s AND ended_at IS NULL LIMIT 1) "
+        f"RETURNING id, organization_id"
+    )
+    counters = quote(Counter._meta.db_table)
+    in_ids = ", ".join(["%s"] * len(counter_ids))
+    bump = (
+        f"UPDATE {counters} SET points = points + %s, occurrences = occurrences + 1 "  # noqa: S608
+        f"WHERE id IN ({in_ids})"
+    )
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"WITH entry AS ({insert}), bump AS ({bump}) "  # noqa: S608
+                "SELECT id, organization_id FROM entry",
+                [*values, entry.member_id, entry.points, *counter_ids],
+            )
+            entry.pk, entry.organization_id = cursor.fetchone()
+        else:
+            cursor.execute(insert, [*values, entry.member_id])
+            entry.pk, entry.organization_id = cursor.fetchone()
+            cursor.execute(bump, [entry.points, *counter_ids])
+    entry._state.adding = False
+
+
+def _is_replay(error: IntegrityError) -> bool:
+    """The ledger's one-award-per-source constraint refused the entry (PostgreSQL names the
+    constraint, SQLite the table's columns)."""
+    message = str(error)
+    return "one_award_per_source" in message or (
+        "UNIQUE" in message and f"{LedgerEntry._meta.db_table}.source_id" in message
+    )
 
 
 def points_award(
@@ -87,7 +199,11 @@ def points_award(
     outcome: str | None = None,
     note: str = "",
 ) -> Award:
-    """Pay ``member`` for one action under the rule set of its day; see the module docstring."""
+    """Pay ``member`` for one action under the rule set of its day; see the module docstring.
+
+    Two statements in one transaction on PostgreSQL (lock the counters and check for a
+    replay; append the entry and add to the counters), three on SQLite.
+    """
     at = at or now()
     day = business_day(at)
     found = ruleset_in_force(day)
@@ -103,10 +219,10 @@ def points_award(
     keys = _counter_keys(rule_spec, day)
     try:
         with transaction.atomic():
-            counters = _lock_counters(member.pk, keys)
-            if LedgerEntry.objects.filter(
-                member=member, rule=rule, source_type=source_type, source_id=source_id
-            ).exists():
+            counters, already_paid = _lock_counters(
+                member.pk, keys, Source(rule, source_type, source_id)
+            )
+            if already_paid:
                 return Award(rule, 0, "duplicate")
             today = counters[(CounterPeriod.DAY, day, rule)]
             raw = rule_spec.raw_points(
@@ -129,29 +245,25 @@ def points_award(
                 room = min(room, rule_spec.weekly_cap - week.points)
             if room <= 0:
                 return Award(rule, 0, "capped")
-            membership = (
-                Membership.objects.filter(user=member, ended_at__isnull=True)
-                .values_list("organization_id", flat=True)
-                .first()
-            )
-            entry = LedgerEntry.objects.create(
-                member=member,
+            entry = LedgerEntry(
+                member_id=member.pk,
                 rule=rule,
                 points=room,
                 day=day,
                 at=at,
                 source_type=source_type,
                 source_id=source_id,
-                ruleset=ruleset,
-                organization_id=membership,
+                ruleset_id=ruleset.pk,
                 note=note[:200],
             )
-            Counter.objects.filter(pk__in=[c.pk for c in counters.values()]).update(
-                points=F("points") + room, occurrences=F("occurrences") + 1
-            )
+            # A replay that the check above could not see yet (it raced its original) is
+            # refused here by the ledger's unique constraint; the transaction rolls back.
+            _append_entry(entry, [c.id for c in counters.values()])
             transaction.on_commit(lambda: rankings_record(entry), robust=True)
-    except IntegrityError:
-        return Award(rule, 0, "duplicate")  # a racing request with the same source won
+    except IntegrityError as error:
+        if not _is_replay(error):
+            raise
+        return Award(rule, 0, "duplicate")
     return Award(rule, room, "capped" if room < raw else "", entry.pk)
 
 
@@ -181,8 +293,8 @@ def points_reverse(*, actor: User | None, entry: LedgerEntry, reason: str) -> Le
             if rule_spec
             else [(CounterPeriod.DAY, entry.day, entry.rule)]
         )
-        locked = _lock_counters(entry.member_id, keys)
-        Counter.objects.filter(pk__in=[c.pk for c in locked.values()]).update(
+        locked, _ = _lock_counters(entry.member_id, keys)
+        Counter.objects.filter(pk__in=[c.id for c in locked.values()]).update(
             points=F("points") - entry.points
         )
     return reversal
