@@ -78,6 +78,8 @@ FULL_EVENTS_PER_DAY = 40_000_000  # PRODUCT.md §5, for 5.4 M members
 ACTIVE_SHARE = 0.7  # registered members who learn on the ranking day
 SLOW_SECONDS = 5.0  # a measure whose warm-up takes longer is timed once, not ``--repeat`` times
 ANCHOR_TABLE = "bench_counter"
+BATCH = 500  # award requests per points_award_batch call (62 members' mornings and a half)
+BATCH_ANCHOR = "anchor: one unnest upsert a batch"
 
 
 @dataclass(frozen=True)
@@ -272,7 +274,7 @@ def threaded(
     for tally in outcomes:
         total.update(tally)
     flat = [latency for chunk in latencies for latency in chunk]
-    return Run(len(flat), seconds, flat, total)
+    return Run(sum(total.values()), seconds, flat, total)  # a batch has one latency, many calls
 
 
 def service_runner(
@@ -365,6 +367,122 @@ def anchor_runner(
     return prepare, work, finish
 
 
+def _requests(members: Sequence[int], at: dt.datetime) -> list[Any]:
+    """Every member's ``SEQUENCE`` as ``AwardRequest`` rows, member by member."""
+    from xuexi.points.batch import AwardRequest
+
+    day = at.date().isoformat()
+    return [
+        AwardRequest(
+            member,
+            step.rule,
+            AWARD_SOURCE,
+            f"{day}-{step.source}",
+            at,
+            occurrences=step.occurrences,
+            units=step.units,
+            outcome=step.outcome,
+        )
+        for member in members
+        for step in SEQUENCE
+    ]
+
+
+def _batches(rows: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for first in range(0, len(rows), BATCH):
+        yield rows[first : first + BATCH]
+
+
+def batch_service_runner(
+    at: dt.datetime,
+) -> tuple[Callable[..., Any], Callable[..., None], Callable[..., None]]:
+    """``points_award_batch`` over the members' sequences, ``BATCH`` requests a call."""
+    from django.db import connection, connections
+
+    from xuexi.points.batch import points_award_batch
+
+    def prepare(members: Sequence[int]) -> list[Any]:
+        connection.ensure_connection()
+        return _requests(sorted(members), at)
+
+    def work(requests: list[Any], latencies: list[float], outcomes: Tally[str]) -> None:
+        for batch in _batches(requests):
+            started = time.perf_counter()
+            awards = points_award_batch(batch)
+            latencies.append(time.perf_counter() - started)
+            outcomes.update(award.reason or "paid" for award in awards)
+
+    def finish(_state: object) -> None:
+        connections.close_all()
+
+    return prepare, work, finish
+
+
+def batch_anchor_runner(
+    url: str, at: dt.datetime, spec: RuleSetSpec
+) -> tuple[Callable[..., Any], Callable[..., None], Callable[..., None]]:
+    """The same requests, ``BATCH`` at a time, each batch pre-aggregated per (member, rule)
+    in Python and written as one autocommitted ``INSERT … SELECT unnest(…) ON CONFLICT``."""
+    day = at.date()
+    upsert = (
+        f"INSERT INTO {ANCHOR_TABLE} (member_id, day, key, points, cap)"  # noqa: S608 - a constant
+        " SELECT m, %s, k, LEAST(p, c), c FROM unnest(%s::bigint[], %s::text[], %s::int[],"
+        " %s::int[]) AS u(m, k, p, c) ON CONFLICT (member_id, day, key) DO UPDATE"
+        f" SET points = LEAST({ANCHOR_TABLE}.points + EXCLUDED.points, EXCLUDED.cap)"
+    )
+
+    def price(request: Any) -> tuple[int, int]:
+        rule = spec.rule(request.rule)
+        if rule is None:
+            return 0, 0
+        cap = spec.daily_cap_of(rule)
+        raw = rule.raw_points(
+            moment=at.time(),
+            index=1,
+            occurrences=request.occurrences,
+            units=request.units,
+            outcome=request.outcome,
+        )
+        return raw, cap if cap is not None else 1_000_000
+
+    def prepare(members: Sequence[int]) -> tuple[psycopg.Connection[Any], list[Any]]:
+        return psycopg.connect(url, autocommit=True), _requests(sorted(members), at)
+
+    def work(
+        state: tuple[psycopg.Connection[Any], list[Any]],
+        latencies: list[float],
+        outcomes: Tally[str],
+    ) -> None:
+        conn, requests = state
+        with conn.cursor() as cursor:
+            for batch in _batches(requests):
+                started = time.perf_counter()
+                summed: dict[tuple[int, str], list[int]] = {}
+                for request in batch:
+                    raw, cap = price(request)
+                    row = summed.setdefault((request.member_id, request.rule), [0, cap])
+                    row[0] += raw
+                keys, rows = list(summed), list(summed.values())
+                cursor.execute(
+                    upsert,
+                    (
+                        day,
+                        [member for member, _ in keys],
+                        [rule for _, rule in keys],
+                        [points for points, _ in rows],
+                        [cap for _, cap in rows],
+                    ),
+                )
+                latencies.append(time.perf_counter() - started)
+                outcomes["upsert"] += len(batch)
+
+    def finish(state: tuple[psycopg.Connection[Any], list[Any]] | None) -> None:
+        if state is not None:
+            state[0].close()
+
+    return prepare, work, finish
+
+
 @dataclass(frozen=True)
 class AwardResult:
     name: str
@@ -403,7 +521,7 @@ def bench_awards(
         cursor.execute(
             f"CREATE TABLE IF NOT EXISTS {ANCHOR_TABLE} (member_id bigint NOT NULL,"
             " day date NOT NULL, key varchar(40) NOT NULL, points integer NOT NULL,"
-            " PRIMARY KEY (member_id, day, key))"
+            " cap integer, PRIMARY KEY (member_id, day, key))"
         )
     at = now()
     pool = iter(members)
@@ -418,6 +536,8 @@ def bench_awards(
         for name, runner in (
             ("anchor: capped upsert, psycopg", anchor_runner(url, at, spec)),
             ("points_award", service_runner(at)),
+            (BATCH_ANCHOR, batch_anchor_runner(url, at, spec)),
+            (f"points_award_batch ({BATCH} a call)", batch_service_runner(at)),
         ):
             threaded(fresh(per_run, n), *runner)  # warm-up
             runs = [threaded(fresh(per_run, n), *runner) for _ in range(times)]
@@ -429,9 +549,15 @@ def bench_awards(
     return results
 
 
+def is_batched(name: str) -> bool:
+    return name == BATCH_ANCHOR or name.startswith("points_award_batch")
+
+
 def print_awards(results: Sequence[AwardResult], sizes: str) -> None:
     print(f"\nawards — {sizes}\n")
-    anchors = {r.threads: r.rate for r in results if r.name.startswith("anchor")}
+    anchors = {
+        (r.name == BATCH_ANCHOR, r.threads): r.rate for r in results if r.name.startswith("anchor")
+    }
     lines = []
     for result in results:
         outcomes = ", ".join(f"{k} {v}" for k, v in sorted(result.outcomes.items()))
@@ -440,7 +566,7 @@ def print_awards(results: Sequence[AwardResult], sizes: str) -> None:
                 result.name,
                 str(result.threads),
                 f"{result.rate:,.0f}",
-                f"{result.rate / anchors[result.threads]:.2f}",
+                f"{result.rate / anchors[(is_batched(result.name), result.threads)]:.2f}",
                 f"{result.latency_ms(0.5):.2f}",
                 f"{result.latency_ms(0.99):.2f}",
                 outcomes,

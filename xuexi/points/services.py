@@ -15,6 +15,7 @@ later). Guarantees, whatever the concurrency:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,11 +63,60 @@ def _counter_keys(rule: scoring.RuleSpec, day: dt.date) -> list[tuple[str, dt.da
 CounterKey3 = tuple[str, dt.date, str]
 
 
-@dataclass(frozen=True)
+@dataclass
 class LockedCounter:
+    """A counter row as locked for an award (the batched path adds to it as it goes)."""
+
     id: int
     points: int
     occurrences: int
+
+
+@dataclass(frozen=True)
+class Price:
+    """What one action earns against the counters: ``raw`` before caps, ``room`` after (what
+    is paid when positive), and why it pays nothing when it does not."""
+
+    raw: int
+    room: int
+    reason: str = ""
+
+
+def _price(
+    spec: scoring.RuleSetSpec,
+    rule_spec: scoring.RuleSpec,
+    counters: Mapping[CounterKey3, LockedCounter],
+    *,
+    day: dt.date,
+    at: dt.datetime,
+    occurrences: int,
+    units: int,
+    outcome: str | None,
+) -> Price:
+    """Price an action under its rule and the member's locked counters (pure)."""
+    rule = rule_spec.code
+    raw = rule_spec.raw_points(
+        moment=at.astimezone(BUSINESS_TZ).time(),
+        index=counters[(CounterPeriod.DAY, day, rule)].occurrences + 1,
+        occurrences=occurrences,
+        units=units,
+        outcome=outcome,
+    )
+    if raw <= 0:
+        return Price(raw, 0, "first_n" if rule_spec.first_n is not None else "nothing_earned")
+    room = raw
+    daily_cap = spec.daily_cap_of(rule_spec)
+    if daily_cap is not None:
+        key = f"group:{rule_spec.cap_group}" if rule_spec.cap_group else rule
+        room = min(room, daily_cap - counters[(CounterPeriod.DAY, day, key)].points)
+    if rule_spec.weekly_cap is not None:
+        room = min(
+            room,
+            rule_spec.weekly_cap - counters[(CounterPeriod.WEEK, week_start(day), rule)].points,
+        )
+    if room <= 0:
+        return Price(raw, 0, "capped")
+    return Price(raw, room, "capped" if room < raw else "")
 
 
 @dataclass(frozen=True)
@@ -224,27 +274,19 @@ def points_award(
             )
             if already_paid:
                 return Award(rule, 0, "duplicate")
-            today = counters[(CounterPeriod.DAY, day, rule)]
-            raw = rule_spec.raw_points(
-                moment=at.astimezone(BUSINESS_TZ).time(),
-                index=today.occurrences + 1,
+            price = _price(
+                spec,
+                rule_spec,
+                counters,
+                day=day,
+                at=at,
                 occurrences=occurrences,
                 units=units,
                 outcome=outcome,
             )
-            if raw <= 0:
-                reason = "first_n" if rule_spec.first_n is not None else "nothing_earned"
-                return Award(rule, 0, reason)
-            room = raw
-            daily_cap = spec.daily_cap_of(rule_spec)
-            if daily_cap is not None:
-                key = f"group:{rule_spec.cap_group}" if rule_spec.cap_group else rule
-                room = min(room, daily_cap - counters[(CounterPeriod.DAY, day, key)].points)
-            if rule_spec.weekly_cap is not None:
-                week = counters[(CounterPeriod.WEEK, week_start(day), rule)]
-                room = min(room, rule_spec.weekly_cap - week.points)
-            if room <= 0:
-                return Award(rule, 0, "capped")
+            if price.room <= 0:
+                return Award(rule, 0, price.reason)
+            room = price.room
             entry = LedgerEntry(
                 member_id=member.pk,
                 rule=rule,
@@ -264,7 +306,7 @@ def points_award(
         if not _is_replay(error):
             raise
         return Award(rule, 0, "duplicate")
-    return Award(rule, room, "capped" if room < raw else "", entry.pk)
+    return Award(rule, room, price.reason, entry.pk)
 
 
 def points_reverse(*, actor: User | None, entry: LedgerEntry, reason: str) -> LedgerEntry:
@@ -411,3 +453,4 @@ def counters_rebuild() -> int:
             batch_size=5000,
         )
     return len(expected)
+
