@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "xuexi.organizations",
     "xuexi.notifications",
     "xuexi.points",
+    "xuexi.content",
     "xuexi.api",
     "xuexi.web",
 ]
