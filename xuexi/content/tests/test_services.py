@@ -202,3 +202,33 @@ def test_members_cannot_act_on_unpublished_items(site, paying_rules):
     with pytest.raises(Conflict):
         share_create(member=member, item=draft)
     assert not ReadingHistory.objects.exists()
+
+
+def test_the_project_s_demo_media_pass_the_checks(site):
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "demo_media"
+    editor = grant(UserFactory.create(), site.root)
+    video = item_create(
+        actor=editor,
+        column=site.column,
+        kind="video",
+        data={"title": "示范视频"},
+        files=ItemFiles(
+            media=SimpleUploadedFile("v.mp4", (folder / "demo-video.mp4").read_bytes()),
+            poster=SimpleUploadedFile("p.jpg", (folder / "demo-poster.jpg").read_bytes()),
+        ),
+        publish=True,
+    )
+    audio = item_create(
+        actor=editor,
+        column=site.column,
+        kind="audio",
+        data={"title": "示范音频"},
+        files=ItemFiles(
+            media=SimpleUploadedFile("a.m4a", (folder / "demo-audio.m4a").read_bytes())
+        ),
+        publish=True,
+    )
+    assert (video.media_type, video.duration) == ("video/mp4", 24)
+    assert (audio.media_type, audio.duration) == ("audio/mp4", 30)
