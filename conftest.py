@@ -26,6 +26,12 @@ def _fresh_cache() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _media_root(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Uploads made by a test land in a temporary folder, not in var/media."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
 def _default_language() -> Iterator[None]:
     """LocaleMiddleware activates a request's language and never deactivates it: a test that
     asks for English must not leave the next test's services speaking English."""
