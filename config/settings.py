@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -175,6 +176,12 @@ CELERY_BEAT_SCHEDULE = {
     "purge-roster-uploads": {
         "task": "xuexi.organizations.tasks.purge_roster_uploads",
         "schedule": timedelta(hours=6),
+    },
+    # Rebuild the current ranking periods from the ledger (Redis only), in CELERY_TIMEZONE.
+    "rankings-nightly": {
+        "task": "xuexi.points.tasks.rankings_nightly",
+        "schedule": crontab(hour=0, minute=10),
+        "options": {"expires": 6 * 3600},
     },
 }
 

@@ -249,7 +249,12 @@ def column_create(
 
 
 def _published(item: Item) -> Item:
-    if item.status != ItemStatus.PUBLISHED or item.published_at is None:
+    """``item`` if members can see it now (published, and its publish time has come)."""
+    if (
+        item.status != ItemStatus.PUBLISHED
+        or item.published_at is None
+        or item.published_at > now()
+    ):
         raise Conflict(_("该内容尚未发布或已撤回。"), code="item_not_published")
     return item
 

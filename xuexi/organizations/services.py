@@ -8,6 +8,7 @@ appends an audit entry in that same transaction.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import secrets
 from typing import Any
@@ -36,6 +37,7 @@ from xuexi.organizations.models import (
     RoleGrant,
 )
 from xuexi.organizations.scope import AdminScope
+from xuexi.organizations.signals import organization_moved
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]{0,39}$")
 INVITATION_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud safely
@@ -260,8 +262,21 @@ def organization_move(
         if old_parent is not None and old_parent.pk == new_parent.pk:
             return organization
         subtree_size = Organization.objects.get_descendant_count(organization) + 1
+        old_path = organization.path
         Organization.objects.move(organization, new_parent, "last-child")
         organization.refresh_from_db()
+        transaction.on_commit(
+            functools.partial(
+                organization_moved.send_robust,
+                sender=Organization,
+                organization=organization,
+                old_path=old_path,
+                new_path=organization.path,
+                old_parent=old_parent,
+                new_parent=new_parent,
+                subtree_size=subtree_size,
+            )
+        )
         audit_record(
             actor=actor,
             action="organization.move",

@@ -109,6 +109,8 @@ ACTION_LABELS: dict[str, Any] = {
     "activity.record": gettext_lazy("记录线下学习活动"),
     "activity.reverse": gettext_lazy("撤销活动积分"),
     "ranking_setting.update": gettext_lazy("修改排行设置"),
+    "ruleset.schedule": gettext_lazy("排定积分规则"),
+    "ruleset.withdraw": gettext_lazy("撤回积分规则"),
     "roster.import": gettext_lazy("导入名单"),
     "roster.export": gettext_lazy("导出名单"),
 }

@@ -19,3 +19,14 @@ class PointsConfig(AppConfig):
         post_migrate.connect(
             rulesets_install_default, sender=self, dispatch_uid="xuexi-points-default-ruleset"
         )
+
+        # Rankings on Redis follow the tree: a moved subtree is re-ranked under its new parent.
+        from xuexi.organizations.models import Organization
+        from xuexi.organizations.signals import organization_moved
+        from xuexi.points.tasks import on_organization_moved
+
+        organization_moved.connect(
+            on_organization_moved,
+            sender=Organization,
+            dispatch_uid="xuexi-points-rankings-organization-moved",
+        )

@@ -28,4 +28,13 @@ urlpatterns = [
         views.ranking_setting,
         name="points_ranking_setting",
     ),
+    # 积分规则
+    path("rulesets/", views.ruleset_list, name="points_rulesets"),
+    path("rulesets/new/", views.ruleset_create, name="points_ruleset_create"),
+    path("rulesets/<int:ruleset_id>/", views.ruleset_detail, name="points_ruleset"),
+    path(
+        "rulesets/<int:ruleset_id>/withdraw/",
+        views.ruleset_withdraw,
+        name="points_ruleset_withdraw",
+    ),
 ]

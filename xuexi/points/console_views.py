@@ -8,12 +8,17 @@ inside the console's dialog (``?dialog=1``).
 The activity form picks attendees without JavaScript: searching and paging the member list are
 submit buttons of the same form (``go``), so the title, date and the members already chosen
 survive them; only ``go=record`` records.
+
+积分规则 (rule sets) are platform-wide: every administrator reads them; only platform operators
+(``services.user_can_edit_rulesets``) schedule a new set from a future date or withdraw one not
+yet in force. The editor itself (table + JSON, merged) lives in ``xuexi.points.forms``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from django import forms
@@ -21,6 +26,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.core.validators import MaxValueValidator
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -32,14 +38,16 @@ from django.views.decorators.http import require_GET, require_http_methods
 from xuexi.accounts.forms import ServiceForm
 from xuexi.accounts.models import User
 from xuexi.core.clientip import client_ip_from_request
-from xuexi.core.errors import DomainError
+from xuexi.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from xuexi.core.time import business_day
 from xuexi.organizations.access import access_organization_as_admin
 from xuexi.organizations.models import Organization
 from xuexi.organizations.scope import AdminScope
 from xuexi.organizations.selectors import members_current, organization_ancestors
-from xuexi.points import activities, rankings
-from xuexi.points.models import ActivityAttendee, ActivityKind
+from xuexi.points import activities, rankings, scoring, services
+from xuexi.points import forms as ruleset_forms
+from xuexi.points.models import ActivityAttendee, ActivityKind, RuleSet
+from xuexi.points.selectors import ruleset_spec
 
 PAGE_SIZE = 20
 PICK_PAGE_SIZE = 50
@@ -266,15 +274,7 @@ def activity_create(request: HttpRequest, org_id: int) -> HttpResponse:
                     "points": summary.points_paid,
                 },
             )
-            if summary.trimmed or summary.unpaid:
-                messages.warning(
-                    request,
-                    _(
-                        "其中 %(trimmed)s 人因当日线下活动积分已达上限只得到部分积分，"
-                        "%(unpaid)s 人未得分。"
-                    )
-                    % {"trimmed": summary.trimmed, "unpaid": summary.unpaid},
-                )
+            # Who hit the day's cap: the activity page says it (permanently), not a flash.
             return redirect("console:points_activity", activity.pk)
 
     # The chosen members: names for the summary; those off this page ride along as hidden inputs.
@@ -488,4 +488,407 @@ def ranking_setting(request: HttpRequest, org_id: int) -> HttpResponse:
             "can_act": switch.can_set_platform if target == "platform" else switch.can_set_node,
         },
         section="points_rankings",
+    )
+
+
+# --- 积分规则 ----------------------------------------------------------------------------------
+
+RULESET_STATUS = {
+    "in_force": gettext_lazy("当前生效"),
+    "scheduled": gettext_lazy("待生效"),
+    "superseded": gettext_lazy("已停用"),
+}
+WEEKDAYS = {
+    1: gettext_lazy("周一"),
+    2: gettext_lazy("周二"),
+    3: gettext_lazy("周三"),
+    4: gettext_lazy("周四"),
+    5: gettext_lazy("周五"),
+    6: gettext_lazy("周六"),
+    7: gettext_lazy("周日"),
+}
+# What a rule's "unit" is, for reading the table in Chinese (the producers' contract in
+# docs/points-rules.md): minutes for the time rules, right answers for the quizzes.
+MINUTE_RULES = frozenset({"article_time", "video_time", "chosen_reading", "watch_listen"})
+ANSWER_RULES = frozenset({"daily_quiz", "weekly_quiz", "special_quiz", "challenge_quiz"})
+
+
+@dataclass(frozen=True)
+class RuleSetRow:
+    ruleset: RuleSet
+    status: str
+    status_label: str
+    daily_max: int | None  # None: the stored data no longer parses (shown as such)
+    rule_count: int
+    withdrawable: bool
+
+
+@dataclass(frozen=True)
+class RuleRow:
+    """One rule of a set, each column already in Chinese."""
+
+    code: str
+    title: str
+    points: str
+    unit: str
+    daily_cap: str
+    weekly_cap: str
+    cap_group: str
+    weekdays: str
+    multipliers: list[str]
+    special: list[str] = field(default_factory=list)
+    outside_max: bool = False
+
+
+def _spec_of(ruleset: RuleSet) -> scoring.RuleSetSpec | None:
+    try:
+        return ruleset_spec(ruleset)
+    except scoring.RuleSetInvalid:
+        return None
+
+
+def _in_force_id(today: dt.date) -> int | None:
+    return (
+        RuleSet.objects.filter(effective_from__lte=today)
+        .order_by("-effective_from")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def _ruleset_row(ruleset: RuleSet, *, today: dt.date, in_force_id: int | None) -> RuleSetRow:
+    if ruleset.effective_from > today:
+        status = "scheduled"
+    elif ruleset.pk == in_force_id:
+        status = "in_force"
+    else:
+        status = "superseded"
+    spec = _spec_of(ruleset)
+    return RuleSetRow(
+        ruleset=ruleset,
+        status=status,
+        status_label=str(RULESET_STATUS[status]),
+        daily_max=spec.daily_max() if spec else None,
+        rule_count=len(spec.rules) if spec else len(ruleset.data.get("rules") or []),
+        withdrawable=services.ruleset_withdrawable(ruleset, today=today),
+    )
+
+
+def _outcomes(table: dict[str, int]) -> str:
+    return "、".join(
+        _("%(outcome)s %(points)s 分")
+        % {"outcome": ruleset_forms.OUTCOME_LABELS.get(key, key), "points": value}
+        for key, value in table.items()
+    )
+
+
+def _unit_text(rule: scoring.RuleSpec) -> str:
+    if not rule.unit_points:
+        return ""
+    values = {"size": rule.unit_size, "points": rule.unit_points}
+    if rule.code in MINUTE_RULES:
+        if rule.unit_size == 1:
+            return _("每分钟 %(points)s 分") % values
+        return _("每 %(size)s 分钟 %(points)s 分") % values
+    if rule.code in ANSWER_RULES:
+        return _("每答对 %(size)s 道 %(points)s 分") % values
+    if rule.unit_size == 1:
+        return _("每单位 %(points)s 分") % values
+    return _("每 %(size)s 单位 %(points)s 分") % values
+
+
+def _rule_row(spec: scoring.RuleSetSpec, rule: scoring.RuleSpec) -> RuleRow:
+    special: list[str] = []
+    if rule.first_n is not None:
+        special.append(_("每日仅前 %(n)s 次计分") % {"n": rule.first_n})
+    for index, table in sorted(rule.by_index.items()):
+        special.append(
+            _("第 %(index)s 次：%(outcomes)s") % {"index": index, "outcomes": _outcomes(table)}
+        )
+    if rule.by_outcome:
+        special.append(_("按结果：%(outcomes)s") % {"outcomes": _outcomes(rule.by_outcome)})
+    if rule.by_threshold:
+        noun = _("道") if rule.code in ANSWER_RULES else _("单位")
+        special.append(
+            _("按门槛：%(steps)s")
+            % {
+                "steps": "、".join(
+                    _("≥%(least)s %(noun)s %(points)s 分")
+                    % {"least": least, "noun": noun, "points": points}
+                    for least, points in rule.by_threshold
+                )
+            }
+        )
+    cap_group = ""
+    if rule.cap_group:
+        cap_group = _("%(group)s（共 %(cap)s 分）") % {
+            "group": rule.cap_group,
+            "cap": spec.caps.get(rule.cap_group, "?"),
+        }
+    return RuleRow(
+        code=rule.code,
+        title=rule.title,
+        points=_("%(points)s 分") % {"points": rule.points} if rule.points else "",
+        unit=_unit_text(rule),
+        daily_cap=str(rule.daily_cap) if rule.daily_cap and not rule.cap_group else "",
+        weekly_cap=str(rule.weekly_cap or ""),
+        cap_group=cap_group,
+        weekdays="、".join(str(WEEKDAYS[d]) for d in sorted(rule.weekdays))
+        if rule.weekdays
+        else "",
+        multipliers=[
+            f"{m.start:%H:%M}–{m.end:%H:%M} ×{m.factor}"
+            for m in sorted(rule.multipliers, key=lambda m: m.start)
+        ],
+        special=special,
+        outside_max=rule.code in scoring.OUTSIDE_DAILY_MAX,
+    )
+
+
+def _ruleset_or_404(ruleset_id: int | str | None) -> RuleSet:
+    key = str(ruleset_id or "")
+    found = (
+        RuleSet.objects.select_related("created_by").filter(pk=int(key)).first()
+        if key.isdigit()
+        else None
+    )
+    if found is None:
+        raise NotFound(_("找不到该积分规则，可能已被撤回。"))
+    return found
+
+
+def _ruleset_editor(request: HttpRequest) -> User:
+    """The operator asking; ``Forbidden`` (403) for anyone else, administrators included."""
+    _admin_scope(request)
+    actor = _actor(request)
+    if not services.user_can_edit_rulesets(actor):
+        raise Forbidden(_("只有平台运营人员可以修改积分规则。"))
+    return actor
+
+
+@login_required
+@require_GET
+def ruleset_list(request: HttpRequest) -> HttpResponse:
+    """Every rule set, newest effective date first, with its status and daily maximum."""
+    _admin_scope(request)
+    today = business_day()
+    in_force_id = _in_force_id(today)
+    rows = [
+        _ruleset_row(ruleset, today=today, in_force_id=in_force_id)
+        for ruleset in RuleSet.objects.select_related("created_by").order_by("-effective_from")
+    ]
+    return _render(
+        request,
+        "points/console_rulesets.html",
+        {
+            "rows": rows,
+            "today": today,
+            "in_force": next((row for row in rows if row.status == "in_force"), None),
+            "scheduled": sum(1 for row in rows if row.status == "scheduled"),
+            "can_edit": services.user_can_edit_rulesets(_actor(request)),
+        },
+        section="points_rulesets",
+    )
+
+
+@login_required
+@require_GET
+def ruleset_detail(request: HttpRequest, ruleset_id: int) -> HttpResponse:
+    _admin_scope(request)
+    ruleset = _ruleset_or_404(ruleset_id)
+    today = business_day()
+    row = _ruleset_row(ruleset, today=today, in_force_id=_in_force_id(today))
+    spec = _spec_of(ruleset)
+    return _render(
+        request,
+        "points/console_ruleset.html",
+        {
+            "ruleset": ruleset,
+            "row": row,
+            "spec": spec,
+            "rules": [_rule_row(spec, rule) for rule in spec.rules.values()] if spec else [],
+            "caps": sorted(spec.caps.items()) if spec else [],
+            "text": ruleset_forms.data_json(ruleset_forms.editable_data(ruleset.data)),
+            "can_edit": services.user_can_edit_rulesets(_actor(request)),
+        },
+        section="points_rulesets",
+    )
+
+
+def _ruleset_source(value: str | None, today: dt.date, *, strict: bool) -> RuleSet | None:
+    """The set a new one starts from: ``?from=<id>`` (404 if unknown when ``strict``; a
+    submitted form whose source was withdrawn meanwhile keeps its edits), else the one in
+    force, else the latest."""
+    if value:
+        if strict:
+            return _ruleset_or_404(value)
+        return RuleSet.objects.filter(pk=int(value)).first() if value.isdigit() else None
+    in_force_id = _in_force_id(today)
+    if in_force_id is not None:
+        return RuleSet.objects.get(pk=in_force_id)
+    return RuleSet.objects.order_by("-effective_from").first()
+
+
+def _editor_forms(
+    data: dict[str, Any], head: ruleset_forms.RuleSetHeadForm | None = None
+) -> dict[str, Any]:
+    """Unbound editor forms filled from ``data`` (the reference of the next merge)."""
+    base = ruleset_forms.editable_data(data)
+    return {
+        "head": head or ruleset_forms.RuleSetHeadForm(),
+        "text_form": ruleset_forms.RuleSetTextForm(
+            initial={
+                "rules": ruleset_forms.data_json(base),
+                "base": json.dumps(base, ensure_ascii=False),
+            }
+        ),
+        "rows": ruleset_forms.RuleRowFormSet(
+            initial=ruleset_forms.row_initial(base), prefix="rule"
+        ),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ruleset_create(request: HttpRequest) -> HttpResponse:
+    """Schedule a new rule set from a future date (operators). ``go=check`` checks and
+    re-fills the editor; ``go=save`` (the default) also saves, with its audit entry."""
+    actor = _ruleset_editor(request)
+    today = business_day()
+    posted = request.method == "POST"
+    source = _ruleset_source(
+        (request.POST if posted else request.GET).get("from"), today, strict=not posted
+    )
+    preview: ruleset_forms.Draft | None = None
+    if not posted:
+        editor = _editor_forms(source.data if source else {})
+    else:
+        go = request.POST.get("go", "save")
+        head = ruleset_forms.RuleSetHeadForm(request.POST)
+        text_form = ruleset_forms.RuleSetTextForm(request.POST)
+        rows = ruleset_forms.RuleRowFormSet(request.POST, prefix="rule")
+        head_ok = go == "save" and head.is_valid()
+        fields = head.cleaned_data if head_ok else {}
+        draft = ruleset_forms.build(
+            text_form=text_form,
+            rows=rows,
+            code=fields.get("code") or "draft",
+            title=fields.get("title") or "draft",
+            effective_from=fields.get("effective_from") or today + dt.timedelta(days=1),
+            note=fields.get("note") or "",
+        )
+        if go != "save":  # a check judges only the rules: the head stays as typed
+            head = ruleset_forms.RuleSetHeadForm(
+                initial={name: request.POST.get(name, "") for name in head.fields}
+            )
+        if draft is not None and head_ok:
+            try:
+                ruleset = services.ruleset_schedule(
+                    actor=actor,
+                    data=draft.data,
+                    effective_from=fields["effective_from"],
+                    note=fields.get("note") or "",
+                    source=source,
+                    ip=client_ip_from_request(request),
+                )
+            except ValidationFailed as error:
+                problem = error.details.get("fields", {}).pop("rules", None)
+                if problem is not None:
+                    explained = ruleset_forms.explain(problem, set_code=fields["code"])
+                    text_form.add_error("rules", explained.full)
+                head.add_domain_error(error)
+            except IntegrityError:  # a racing request took the code or the date first
+                head.add_error(None, _("编号或生效日期刚被占用，请检查后重试。"))
+            else:
+                messages.success(
+                    request,
+                    _("已排定「%(title)s」，自 %(day)s 起生效，每日最高 %(max)s 分。")
+                    % {
+                        "title": ruleset.title,
+                        "day": ruleset.effective_from.isoformat(),
+                        "max": draft.spec.daily_max(),
+                    },
+                )
+                return redirect("console:points_ruleset", ruleset.pk)
+            editor = {"head": head, "text_form": text_form, "rows": rows}
+        elif draft is not None and go == "check":
+            preview = draft
+            editor = _editor_forms(draft.data, head=head)
+        else:
+            editor = {"head": head, "text_form": text_form, "rows": rows}
+    source_spec = _spec_of(source) if source else None
+    source_max = source_spec.daily_max() if source_spec else None
+    preview_max = preview.spec.daily_max() if preview else None
+    change = (
+        preview_max - source_max if preview_max is not None and source_max is not None else None
+    )
+    text_field = editor["text_form"]["rules"]
+    lines = str(text_field.value() or "").count("\n") + 2
+    text_field.field.widget.attrs["rows"] = str(min(max(lines, 12), 40))
+    return _render(
+        request,
+        "points/console_ruleset_form.html",
+        {
+            **editor,
+            "source": source,
+            "source_max": source_max,
+            "preview": preview,
+            "preview_max": preview_max,
+            "preview_change": change,  # against the source set's daily maximum
+            "preview_delta": abs(change) if change is not None else None,
+            "table_errors": _table_errors(editor["rows"]),
+            "rulesets": list(RuleSet.objects.order_by("-effective_from")),
+            "rule_codes": sorted(scoring.RULE_CODES),
+        },
+        section="points_rulesets",
+    )
+
+
+def _table_errors(rows: Any) -> list[str]:
+    """The table's errors as one line each, for the summary above the form: on a phone the
+    cell holding the error may be scrolled out of sight."""
+    if not rows.is_bound:
+        return []
+    lines = [str(error) for error in rows.non_form_errors()]
+    for row in rows.forms:
+        for name, errors in row.errors.items():
+            where = row.rule_name if name == "__all__" else f"{row.rule_name} · {row[name].label}"
+            lines += [f"{where}：{error}" for error in errors]
+    return lines
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ruleset_withdraw(request: HttpRequest, ruleset_id: int) -> HttpResponse:
+    """Withdraw (delete) a scheduled set before its date: confirmation, then the service."""
+    actor = _ruleset_editor(request)
+    ruleset = _ruleset_or_404(ruleset_id)
+    today = business_day()
+    form = ServiceForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.ruleset_withdraw(
+                actor=actor, ruleset=ruleset, ip=client_ip_from_request(request)
+            )
+        except DomainError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(
+                request,
+                _("已撤回「%(title)s」（原定 %(day)s 生效）。")
+                % {"title": ruleset.title, "day": ruleset.effective_from.isoformat()},
+            )
+            return redirect("console:points_rulesets")
+    return _render(
+        request,
+        "points/console_ruleset_withdraw.html",
+        {
+            "ruleset": ruleset,
+            "row": _ruleset_row(ruleset, today=today, in_force_id=_in_force_id(today)),
+            "form": form,
+            "crumbs": [
+                {"name": ruleset.title, "url": reverse("console:points_ruleset", args=[ruleset.pk])}
+            ],
+        },
+        section="points_rulesets",
     )

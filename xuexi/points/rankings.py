@@ -21,25 +21,29 @@ platform, by a main administrator for his node's subtree. The stricter setting w
 from __future__ import annotations
 
 import calendar
+import contextlib
 import datetime as dt
 import functools
 import logging
+import operator
+import time
+import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 import redis
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet, Sum
-from django.db.models.functions import Substr
+from django.db.models.functions import Collate, Substr
 from django.utils.translation import gettext as _
 
 from xuexi.accounts.models import User
 from xuexi.core.audit import audit_record
 from xuexi.core.errors import Forbidden, NotFound, ValidationFailed
 from xuexi.core.masking import mask_name
-from xuexi.core.time import BUSINESS_TZ, now
+from xuexi.core.time import BUSINESS_TZ, business_day, now
 from xuexi.organizations.models import Membership, Organization, Role
 from xuexi.organizations.scope import AdminScope
 from xuexi.organizations.selectors import children_with_counts
@@ -56,17 +60,32 @@ TOP = 100
 
 # Redis keys: "<prefix>:<period>:<start>:<m|o>:<node path>" and "<prefix>:<period>:<start>:ready".
 # ``m`` holds member id → points inside the node's subtree, ``o`` child path → points.
+# "<prefix>:periods" lists the periods marked ready ("<period>:<start>"); a rebuild fills its sets
+# under "<prefix>:tmp:<build>:…" before renaming them over the live ones.
 KEY_PREFIX = "xuexi:rk"
 MEMBER_ID_WIDTH = 12  # zero-padded: equal scores then sort by id (lexicographic = numeric)
-# How long a period's keys outlive the period (then a read rebuilds them from the ledger).
-GRACE = {
+# Retention: how long a period's keys outlive the period (then a read rebuilds them from the
+# ledger). Short on purpose: at province scale every period kept is another full copy of its
+# sets (a year of 5.4 M members is tens of millions of sorted-set entries). Yesterday stays
+# until tonight, last week until Tuesday, last month and last year for their first week.
+RETENTION = {
     "day": dt.timedelta(days=1),
     "week": dt.timedelta(days=2),
     "month": dt.timedelta(days=7),
     "year": dt.timedelta(days=7),
 }
 MIN_TTL = dt.timedelta(hours=1)
-ZADD_CHUNK = 1000
+ZADD_CHUNK = 1000  # members per ZADD
+# A rebuild writes at most this many members per MULTI/EXEC, so Redis is never busy with one
+# for more than a few milliseconds (one transaction for a whole province outlasted the 5 s
+# socket timeout in the benchmark, and blocked every other client meanwhile).
+PIPELINE_MEMBERS = 10_000
+KEYS_CHUNK = 500  # keys per UNLINK / per MULTI of partial updates
+TEMP_TTL = dt.timedelta(hours=1)  # a rebuild that dies leaves its temporary keys this long
+NIGHTLY_LOCK = dt.timedelta(hours=3)  # the longest a nightly run may hold off another
+# A move whose repair touches more organisations than this is repaired by a Celery job rather
+# than in the request that moved it.
+REPAIR_INLINE_NODES = 200
 
 
 # --- periods -------------------------------------------------------------------------------------
@@ -169,11 +188,11 @@ def _ready_key(span: Span) -> str:
 
 
 def _expire_at(span: Span) -> int:
-    """Epoch seconds when the period's keys go: its last Shanghai midnight plus the grace, and
+    """Epoch seconds when the period's keys go: its last Shanghai midnight plus its retention, and
     never sooner than ``MIN_TTL`` from now (a past period read again is rebuilt and kept a
     while)."""
     end = dt.datetime.combine(span.end + dt.timedelta(days=1), dt.time.min, tzinfo=BUSINESS_TZ)
-    return int(max(end + GRACE[span.period], now() + MIN_TTL).timestamp())
+    return int(max(end + RETENTION[span.period], now() + MIN_TTL).timestamp())
 
 
 def _member_field(member_id: int) -> str:
@@ -236,6 +255,15 @@ def backend() -> _Database | _Redis:
 # --- keeping Redis up to date ----------------------------------------------------------------
 
 
+def _registry_key() -> str:
+    return f"{KEY_PREFIX}:periods"
+
+
+def _period_end(span: Span) -> dt.datetime:
+    """The Shanghai midnight that closes the period."""
+    return dt.datetime.combine(span.end + dt.timedelta(days=1), dt.time.min, tzinfo=BUSINESS_TZ)
+
+
 def rankings_record(entry: LedgerEntry) -> None:
     """Count one committed ledger entry (a payment or a compensating one) in the Redis keys of
     its day, week, month and year, for its organisation and every node above it.
@@ -243,9 +271,10 @@ def rankings_record(entry: LedgerEntry) -> None:
     Call it after commit (``transaction.on_commit``): a rolled-back award never counts. A no-op
     without Redis and for entries without an organisation. An entry of a period whose keys
     are gone (a reversal of an old day) lands in keys without the ready mark, so the next read
-    rebuilds them from the ledger anyway. A Redis failure is logged, not raised: the award
-    stands, and the period's keys are corrected by ``rankings_rebuild`` (or when they expire
-    and are rebuilt on the next read).
+    rebuilds them from the ledger anyway. One MULTI/EXEC (increments and expiries together: no
+    key is ever left without its expiry). A Redis failure is logged, not raised: the award
+    stands, and the period's keys are corrected by the nightly ``rankings_rebuild`` (or when
+    they expire and are rebuilt on the next read).
     """
     if not settings.REDIS_URL or entry.organization_id is None or not entry.points:
         return
@@ -257,7 +286,7 @@ def rankings_record(entry: LedgerEntry) -> None:
     ancestors = _ancestor_paths(path)
     member = _member_field(entry.member_id)
     try:
-        pipe = redis_client().pipeline(transaction=False)
+        pipe = redis_client().pipeline(transaction=True)
         for period in PERIODS:
             span = period_span(period, entry.day)
             expire_at = _expire_at(span)
@@ -274,59 +303,373 @@ def rankings_record(entry: LedgerEntry) -> None:
         logger.exception("rankings: could not record ledger entry %s in Redis", entry.pk)
 
 
+@dataclass
+class _Frame:
+    """One node's sets while the ledger streams past its subtree."""
+
+    path: str
+    members: defaultdict[int, int] = field(default_factory=lambda: defaultdict(int))
+    children: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+class _Writer:
+    """Writes rebuilt sorted sets without holding Redis for long and without a reader ever
+    seeing a half-written one.
+
+    Each set is filled under a temporary name (``<prefix>:tmp:<build>:…``, expiring after
+    ``TEMP_TTL`` should the build die) and then renamed over the live key together with its
+    expiry. Commands go in MULTI/EXEC blocks of at most ``PIPELINE_MEMBERS`` members: a block
+    is atomic (no temporary key without its expiry, no renamed key without its expiry) and
+    short."""
+
+    def __init__(self, client: redis.Redis, span: Span) -> None:
+        self.client = client
+        self.pipe = client.pipeline(transaction=True)
+        self.build = uuid.uuid4().hex[:12]
+        self.expire_at = _expire_at(span)
+        self.pending = 0
+        self.written: set[str] = set()
+
+    def put(self, key: str, scores: dict[str, int]) -> None:
+        if not scores:
+            return
+        temp = f"{KEY_PREFIX}:tmp:{self.build}:{key.removeprefix(KEY_PREFIX + ':')}"
+        items = list(scores.items())
+        for first in range(0, len(items), ZADD_CHUNK):
+            chunk = dict(items[first : first + ZADD_CHUNK])
+            self.pipe.zadd(temp, chunk)  # type: ignore[arg-type]
+            self.pipe.expire(temp, TEMP_TTL)
+            self._count(len(chunk))
+        self.pipe.rename(temp, key)
+        self.pipe.expireat(key, self.expire_at)
+        self.written.add(key)
+        self._count(1)
+
+    def _count(self, members: int) -> None:
+        self.pending += members
+        if self.pending >= PIPELINE_MEMBERS:
+            self.flush()
+
+    def flush(self) -> None:
+        if len(self.pipe):
+            self.pipe.execute()
+        self.pending = 0
+
+
+def _path_order() -> Any:
+    """Order by path byte by byte: every subtree is then one run of rows (a linguistic
+    collation on PostgreSQL could interleave them)."""
+    if connection.vendor == "postgresql":
+        return Collate("organization__path", "C")
+    return "organization__path"
+
+
+def _stream(span: Span, writer: _Writer, roots: tuple[str, ...] | None) -> dict[str, int]:
+    """Read the period's ledger once, summed per member and organisation in tree order, and
+    write the ``m`` and ``o`` sets of every node with entries — of the whole forest, or only of
+    the nodes inside ``roots`` (subtree paths). A node's sets are written as soon as the rows
+    have moved past its subtree, so only the chain of nodes above the current row is held in
+    memory. Returns the points of each root that has entries."""
+    step = Organization.steplen
+    where = Q(day__gte=span.start, day__lte=span.end, organization__isnull=False)
+    if roots is not None:
+        where &= functools.reduce(
+            operator.or_, (Q(organization__path__startswith=root) for root in roots)
+        )
+    rows = (
+        LedgerEntry.objects.filter(where)
+        .values("member_id", "organization__path")
+        .annotate(total=Sum("points"))
+        .order_by(_path_order(), "member_id")
+        .values_list("member_id", "organization__path", "total")
+    )
+    stack: list[_Frame] = []
+    closed: set[str] = set()
+    root_totals: dict[str, int] = {}
+
+    def close(frame: _Frame) -> None:
+        closed.add(frame.path)
+        if roots is not None and frame.path in roots:
+            root_totals[frame.path] = sum(frame.members.values())
+        writer.put(
+            _key(span, "m", frame.path),
+            {_member_field(member): points for member, points in frame.members.items()},
+        )
+        writer.put(_key(span, "o", frame.path), dict(frame.children))
+
+    for member_id, path, points in rows.iterator(chunk_size=5000):
+        total = int(points or 0)
+        top = 0 if roots is None else min(len(r) for r in roots if path.startswith(r)) // step - 1
+        while stack and not path.startswith(stack[-1].path):
+            close(stack.pop())
+        for node_path in _ancestor_paths(path)[top + len(stack) :]:
+            if node_path in closed:  # would overwrite the node's sets with a part of them
+                raise RuntimeError(f"rankings: ledger rows of {node_path} not in tree order")
+            stack.append(_Frame(node_path))
+        for depth, frame in enumerate(stack):
+            frame.members[member_id] += total
+            if depth + 1 < len(stack):
+                frame.children[stack[depth + 1].path] += total
+    while stack:
+        close(stack.pop())
+    writer.flush()
+    return root_totals
+
+
+def _unlink(client: redis.Redis, keys: set[str] | list[str]) -> int:
+    removed = 0
+    batch = list(keys)
+    for first in range(0, len(batch), KEYS_CHUNK):
+        removed += int(client.unlink(*batch[first : first + KEYS_CHUNK]))
+    return removed
+
+
+def _rebuild_span(client: redis.Redis, span: Span) -> int:
+    """Replace every set of the period by the ledger's sums and mark the period ready; returns
+    the number of sets written. Safe while awards go on: readers see each set either as it was
+    or as rebuilt, and increments keep landing in the live keys (see ``rankings_rebuild`` for
+    the one window)."""
+    prefix = f"{KEY_PREFIX}:{span.period}:{span.start.isoformat()}:"
+    # Listed before the ledger is read: a key that appears later holds an increment the read
+    # may not have seen, and is left alone.
+    before = {
+        key.decode()
+        for key in client.scan_iter(match=f"{prefix}*", count=1000)
+        if not key.endswith(b":ready")
+    }
+    writer = _Writer(client, span)
+    _stream(span, writer, None)
+    _unlink(client, before - writer.written)
+    pipe = client.pipeline(transaction=True)
+    pipe.set(_ready_key(span), "1")
+    pipe.expireat(_ready_key(span), writer.expire_at)
+    pipe.sadd(_registry_key(), f"{span.period}:{span.start.isoformat()}")
+    pipe.execute()
+    return len(writer.written)
+
+
 def rankings_rebuild(day: dt.date, *, periods: tuple[Period, ...] = PERIODS) -> int:
     """Recompute from the ledger the Redis keys of the periods containing ``day`` and mark
     them ready; returns the number of keys written. A no-op without Redis.
 
-    The new keys replace the old ones in one MULTI/EXEC. An entry committed while the ledger
-    is being read may be missed (its increment lands in keys the rebuild then replaces); run
-    it where that window does not matter (cold periods, nightly), or run it again.
+    Each period's ledger is read once (summed per member and organisation, in tree order) and
+    each node's sets are written as soon as its subtree has been read, in short MULTI/EXEC
+    blocks, each set under a temporary name renamed over the live key: Redis is never held for
+    long, a reader never sees a half-built set, and awards may go on meanwhile. Keys of the
+    period that the ledger no longer justifies (an organisation moved away, reversed points)
+    are removed. The one window is around the read: an entry committed after the read but
+    recorded before its set was renamed is missed, one committed before the read but recorded
+    only after its set was renamed counts twice — until the next rebuild (the nightly one:
+    ``rankings_rebuild_current``).
     """
     if not settings.REDIS_URL:
         return 0
     client = redis_client()
-    written = 0
-    for period in periods:
-        span = period_span(period, day)
-        members: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        children: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        rows = (
-            LedgerEntry.objects.filter(
-                day__gte=span.start, day__lte=span.end, organization__isnull=False
-            )
-            .values("member_id", "organization__path")
-            .annotate(total=Sum("points"))
-            .values_list("member_id", "organization__path", "total")
+    return sum(_rebuild_span(client, period_span(period, day)) for period in periods)
+
+
+def current_spans(today: dt.date | None = None) -> list[Span]:
+    """The periods the nightly job rebuilds: those containing yesterday (the day just closed,
+    and on a Monday, 1st or 1 January the week, month or year just closed) and those containing
+    today, each once."""
+    today = today or business_day()
+    spans: list[Span] = []
+    for day in (today - dt.timedelta(days=1), today):
+        for period in PERIODS:
+            span = period_span(period, day)
+            if span not in spans:
+                spans.append(span)
+    return spans
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    span: Span
+    keys: int
+    seconds: float
+
+
+def rankings_rebuild_current(today: dt.date | None = None) -> list[Rebuilt]:
+    """Rebuild from the ledger the periods of ``current_spans`` (the nightly job), so that a
+    lost increment or a Redis restart never lasts more than a day and no request pays for a
+    cold current period. A no-op without Redis (returns nothing)."""
+    if not settings.REDIS_URL:
+        return []
+    client = redis_client()
+    done = []
+    for span in current_spans(today):
+        started = time.monotonic()
+        keys = _rebuild_span(client, span)
+        done.append(Rebuilt(span, keys, time.monotonic() - started))
+    return done
+
+
+def _ready_spans(client: redis.Redis) -> list[Span]:
+    """The periods whose sets Redis holds and answers from (marked ready), from the registry;
+    members whose mark has expired are dropped from it."""
+    spans = []
+    for member in sorted(client.smembers(_registry_key())):
+        period, start = member.decode().split(":", 1)
+        spans.append(period_span(period, dt.date.fromisoformat(start)))
+    pipe = client.pipeline(transaction=False)
+    for span in spans:
+        pipe.exists(_ready_key(span))
+    ready = [span for span, exists in zip(spans, pipe.execute(), strict=True) if exists]
+    gone = [f"{span.period}:{span.start.isoformat()}" for span in spans if span not in ready]
+    if gone:
+        client.srem(_registry_key(), *gone)
+    return ready
+
+
+def rankings_expire(at: dt.datetime | None = None) -> int:
+    """Drop the keys of every registered period over for longer than its ``RETENTION`` (keys
+    expire by themselves; this applies the current retention to keys written under a longer
+    one, and keeps the registry short). Returns the number of keys removed; 0 without Redis."""
+    if not settings.REDIS_URL:
+        return 0
+    client = redis_client()
+    moment = at or now()
+    removed = 0
+    for span in _ready_spans(client):
+        if _period_end(span) + RETENTION[span.period] > moment:
+            continue
+        prefix = f"{KEY_PREFIX}:{span.period}:{span.start.isoformat()}:"
+        keys = [key.decode() for key in client.scan_iter(match=f"{prefix}*", count=1000)]
+        removed += _unlink(client, keys)
+        client.srem(_registry_key(), f"{span.period}:{span.start.isoformat()}")
+    return removed
+
+
+def _nightly_lock_key() -> str:
+    return f"{KEY_PREFIX}:nightly-lock"
+
+
+def rankings_nightly(today: dt.date | None = None) -> dict[str, Any]:
+    """The nightly job: rebuild the current periods, then drop periods past their retention.
+    Two runs never overlap (a Redis lock, which also makes move repairs wait for the run: see
+    ``rankings_repair_move``); without Redis it does nothing and says so."""
+    if not settings.REDIS_URL:
+        return {"backend": "database", "skipped": "no REDIS_URL: rankings are read from the ledger"}
+    client = redis_client()
+    lock = client.lock(_nightly_lock_key(), timeout=NIGHTLY_LOCK.total_seconds(), blocking=False)
+    if not lock.acquire():
+        return {"backend": "redis", "skipped": "another run holds the lock"}
+    try:
+        done = rankings_rebuild_current(today)
+        expired = rankings_expire()
+    finally:
+        with contextlib.suppress(redis.exceptions.LockError):  # outlived its timeout
+            lock.release()
+    return {
+        "backend": "redis",
+        "rebuilt": {f"{d.span.period}:{d.span.start.isoformat()}": d.keys for d in done},
+        "seconds": round(sum(d.seconds for d in done), 1),
+        "expired_keys": expired,
+    }
+
+
+# --- after an organisation moved ---------------------------------------------------------------
+
+
+class RankingsBusy(Exception):
+    """The nightly rebuild is running: a move repair must wait for it."""
+
+
+@dataclass(frozen=True)
+class MoveRepair:
+    """What a move changes in the sets: the subtrees (``roots``) to rebuild, the child totals of
+    the node above them (``parent``) to correct, and the old paths of the moved subtree, whose
+    keys go."""
+
+    roots: tuple[str, ...]  # existing nodes, children of ``parent``
+    tops: tuple[str, ...]  # the children of ``parent`` that changed, existing or not
+    parent: str  # the lowest node above both places ("" when they are in different trees)
+    vanished: tuple[str, ...]
+    nodes: tuple[str, ...]  # every existing node inside ``roots``
+
+
+def _move_repair(old_path: str, new_path: str) -> MoveRepair:
+    """Which sets a move of the node at ``old_path`` to ``new_path`` (with its subtree) made
+    wrong. Above the lowest common ancestor C of the old and new parent nothing changes (the
+    same members with the same points); C's own member set neither; C's child totals change
+    for its child on the old side and its child on the new side (either may be the moved node
+    itself); inside those two children's subtrees every set may change."""
+    step = Organization.steplen
+    old_parent, new_parent = old_path[:-step], new_path[:-step]
+    common = ""
+    for above_old, above_new in zip(
+        _ancestor_paths(old_parent), _ancestor_paths(new_parent), strict=False
+    ):
+        if above_old != above_new:
+            break
+        common = above_old
+    tops = tuple(sorted({old_path[: len(common) + step], new_path[: len(common) + step]}))
+    roots = tuple(sorted(Organization.objects.filter(path__in=tops).values_list("path", flat=True)))
+    nodes: tuple[str, ...] = ()
+    if roots:
+        nodes = tuple(
+            Organization.objects.filter(
+                functools.reduce(operator.or_, (Q(path__startswith=root) for root in roots))
+            ).values_list("path", flat=True)
         )
-        for member_id, path, total in rows.iterator(chunk_size=5000):
-            member = _member_field(member_id)
-            ancestors = _ancestor_paths(path)
-            for depth, node_path in enumerate(ancestors):
-                members[node_path][member] += total
-                if depth + 1 < len(ancestors):
-                    children[node_path][ancestors[depth + 1]] += total
-        stale = list(client.scan_iter(match=f"{KEY_PREFIX}:{period}:{span.start}:*", count=1000))
-        expire_at = _expire_at(span)
+    moved = [path for path in nodes if path.startswith(new_path)]
+    vanished = tuple(sorted({old_path} | {old_path + path[len(new_path) :] for path in moved}))
+    return MoveRepair(roots, tops, common, vanished, nodes)
+
+
+def rankings_repair_size(*, old_path: str, new_path: str) -> int:
+    """How many organisations the repair of this move rebuilds (decides inline or a job)."""
+    return len(_move_repair(old_path, new_path).nodes)
+
+
+def _repair_span(client: redis.Redis, span: Span, repair: MoveRepair) -> int:
+    candidates = {
+        _key(span, kind, path) for path in (*repair.nodes, *repair.vanished) for kind in ("m", "o")
+    }
+    writer = _Writer(client, span)
+    totals = _stream(span, writer, repair.roots) if repair.roots else {}
+    _unlink(client, candidates - writer.written)
+    if repair.parent:
+        key = _key(span, "o", repair.parent)
         pipe = client.pipeline(transaction=True)
-        if stale:
-            pipe.delete(*stale)
-        for kind, table in (("m", members), ("o", children)):
-            for node_path, scores in table.items():
-                key = _key(span, kind, node_path)
-                items = list(scores.items())
-                for first in range(0, len(items), ZADD_CHUNK):
-                    pipe.zadd(key, dict(items[first : first + ZADD_CHUNK]))
-                pipe.expireat(key, expire_at)
-                written += 1
-        pipe.set(_ready_key(span), "1")
-        pipe.expireat(_ready_key(span), expire_at)
+        for top in repair.tops:
+            if top in totals:
+                pipe.zadd(key, {top: totals[top]})
+            else:
+                pipe.zrem(key, top)
+        pipe.expireat(key, writer.expire_at)
         pipe.execute()
-    return written
+    return len(writer.written)
+
+
+def rankings_repair_move(*, old_path: str, new_path: str) -> int:
+    """Make the Redis sets answer what the database answers after the node at ``old_path``
+    moved, with its subtree, to ``new_path``; returns the number of sets written. A no-op
+    without Redis.
+
+    The database ranks an entry under the organisation's *current* place in the tree (the
+    entry keeps its organisation; the organisation moved), in every period, past ones too. So
+    every period Redis answers from (the registry's ready periods: the current ones and those
+    within their retention) is repaired, each by rebuilding from the ledger only the subtrees
+    that changed (see ``_move_repair``) — the same temporary keys and renames as a rebuild,
+    and the same window. Periods not ready are rebuilt in full by their first read anyway.
+    Raises ``RankingsBusy`` while the nightly rebuild runs (retry after it).
+    """
+    if not settings.REDIS_URL:
+        return 0
+    client = redis_client()
+    if client.exists(_nightly_lock_key()):
+        # The nightly run may have read the ledger under the old paths and would write them
+        # back after this repair: repair after it instead.
+        raise RankingsBusy("the nightly rankings rebuild is running")
+    repair = _move_repair(old_path, new_path)
+    return sum(_repair_span(client, span, repair) for span in _ready_spans(client))
 
 
 def rankings_forget() -> int:
-    """Drop every ranking key (after moving organisations: paths changed); the next read of
-    each period rebuilds it. Returns the number of keys removed."""
+    """Drop every ranking key; each period is rebuilt by its next read (a whole year at
+    province scale: an operator's last resort, not a routine). Returns the number of keys
+    removed."""
     if not settings.REDIS_URL:
         return 0
     client = redis_client()

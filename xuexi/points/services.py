@@ -25,9 +25,11 @@ from django.utils.translation import gettext as _
 
 from xuexi.accounts.models import User
 from xuexi.core import ratelimit
-from xuexi.core.errors import ValidationFailed
+from xuexi.core.audit import audit_record
+from xuexi.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from xuexi.core.time import BUSINESS_TZ, business_day, now, seconds_until_next_business_day
-from xuexi.organizations.models import Membership
+from xuexi.organizations.models import Membership, Organization, Role
+from xuexi.organizations.scope import AdminScope
 from xuexi.points import scoring
 from xuexi.points.models import Counter, CounterPeriod, LedgerEntry, RuleSet
 from xuexi.points.rankings import rankings_record
@@ -371,9 +373,21 @@ def rulesets_install_default(**kwargs: Any) -> RuleSet | None:
     return None
 
 
-def ruleset_schedule(*, actor: User, data: dict[str, Any], effective_from: dt.date) -> RuleSet:
-    """An operator's new rule set, in force from ``effective_from`` — never before tomorrow:
-    a change is never retroactive."""
+def ruleset_schedule(
+    *,
+    actor: User,
+    data: dict[str, Any],
+    effective_from: dt.date,
+    note: str = "",
+    source: RuleSet | None = None,
+    ip: str | None = None,
+) -> RuleSet:
+    """A platform operator's new rule set, in force from ``effective_from`` — never before
+    tomorrow: a change is never retroactive. Audited under the operator's root node, with the
+    full rules (and the set it was made from, and the operator's note)."""
+    root_id = ruleset_editor_root_id(actor)
+    if root_id is None:
+        raise Forbidden(_("只有平台运营人员可以修改积分规则。"))
     if effective_from <= business_day():
         raise ValidationFailed({"effective_from": _("新规则只能从明天或以后生效。")})
     try:
@@ -385,13 +399,32 @@ def ruleset_schedule(*, actor: User, data: dict[str, Any], effective_from: dt.da
     with transaction.atomic():
         if RuleSet.objects.filter(effective_from=effective_from).exists():
             raise ValidationFailed({"effective_from": _("该日期已有生效的规则。")})
-        return RuleSet.objects.create(
+        if RuleSet.objects.filter(code=spec.code).exists():
+            raise ValidationFailed({"code": _("该编号已被使用。")})
+        ruleset = RuleSet.objects.create(
             code=spec.code,
             title=spec.title,
             effective_from=effective_from,
             data=spec.as_data(),
             created_by=actor,
         )
+        audit_record(
+            actor=actor,
+            action="ruleset.schedule",
+            target=ruleset,
+            organization=Organization.objects.get(pk=root_id),
+            after={
+                "code": ruleset.code,
+                "title": ruleset.title,
+                "effective_from": ruleset.effective_from,
+                "daily_max": spec.daily_max(),
+                "source": source.code if source else "",
+                "note": note,
+                "data": ruleset.data,
+            },
+            ip=ip,
+        )
+    return ruleset
 
 
 CounterKey = tuple[int, str, dt.date, str]
@@ -454,3 +487,59 @@ def counters_rebuild() -> int:
         )
     return len(expected)
 
+
+# --- operators' rule sets: who may change them, and withdrawing a scheduled one ----------------
+
+
+def ruleset_editor_root_id(user: User) -> int | None:
+    """The id of the root node on which ``user`` is an operator (the platform-wide operator
+    role), or None: only such operators schedule and withdraw rule sets, which apply to
+    everyone. Their audit entries are filed under that root."""
+    for grant in AdminScope.of(user).grants:
+        if grant.role == Role.OPERATOR and len(grant.path) == Organization.steplen:
+            return grant.organization_id
+    return None
+
+
+def user_can_edit_rulesets(user: User) -> bool:
+    return ruleset_editor_root_id(user) is not None
+
+
+def ruleset_withdrawable(ruleset: RuleSet, *, today: dt.date | None = None) -> bool:
+    """An operator's set not yet in force (its date after today) may be withdrawn; a shipped
+    set, or one in force or past, never: a change is never retroactive."""
+    return not ruleset.shipped and ruleset.effective_from > (today or business_day())
+
+
+def ruleset_withdraw(*, actor: User, ruleset: RuleSet, ip: str | None = None) -> None:
+    """Delete a scheduled rule set before its date, with an audit entry holding what it was;
+    one transaction, the row locked so that two withdrawals cannot both pass the checks.
+    Raises ``Forbidden`` for anyone but a platform operator, ``Conflict`` for a shipped set or
+    one already in force (or past), ``NotFound`` if it is already gone."""
+    root_id = ruleset_editor_root_id(actor)
+    if root_id is None:
+        raise Forbidden(_("只有平台运营人员可以撤回积分规则。"))
+    with transaction.atomic():
+        locked = RuleSet.objects.select_for_update().filter(pk=ruleset.pk).first()
+        if locked is None:
+            raise NotFound(_("找不到该积分规则，可能已被撤回。"))
+        if locked.shipped:
+            raise Conflict(_("随系统发布的积分规则不能撤回。"), code="ruleset_shipped")
+        if not ruleset_withdrawable(locked):
+            raise Conflict(_("已经生效或已停用的积分规则不能撤回。"), code="ruleset_in_force")
+        if LedgerEntry.objects.filter(ruleset=locked).exists():  # never, for a future set
+            raise Conflict(_("已有积分按这套规则记入，不能撤回。"), code="ruleset_used")
+        audit_record(
+            actor=actor,
+            action="ruleset.withdraw",
+            target=locked,
+            organization=Organization.objects.get(pk=root_id),
+            before={
+                "code": locked.code,
+                "title": locked.title,
+                "effective_from": locked.effective_from,
+                "data": locked.data,
+            },
+            ip=ip,
+        )
+        locked.delete()

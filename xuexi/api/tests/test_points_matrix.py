@@ -22,7 +22,8 @@ from django.urls import reverse
 
 from xuexi.core.models import AuditEntry
 from xuexi.core.time import business_day
-from xuexi.points import activities
+from xuexi.points import activities, services
+from xuexi.points import forms as ruleset_forms
 from xuexi.points.models import Activity, LedgerEntry, RuleSet
 from xuexi.points.tests.conftest import TEST_RULES, install
 
@@ -348,6 +349,47 @@ def record_form(p: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def ruleset_page(allowed: int, **overrides: int) -> dict[str, int]:
+    """积分规则 pages: every administrator reads them, the sibling county's too (rule sets
+    are platform-wide); members 403; anonymous visitors sent to sign in."""
+    return console(allowed, outsider=allowed, **overrides)
+
+
+def operator_page(allowed: int) -> dict[str, int]:
+    """Changing rule sets: the platform operator only; every other administrator 403."""
+    return console(403, operator=allowed, outsider=403)
+
+
+def ruleset_in_force(p: dict[str, Any]) -> RuleSet:
+    return RuleSet.objects.get()  # the one the autouse fixture installs
+
+
+def ruleset_scheduled(p: dict[str, Any]) -> RuleSet:
+    return services.ruleset_schedule(
+        actor=p["operator"],
+        data={**TEST_RULES, "ruleset": {**TEST_RULES["ruleset"], "code": "next"}},
+        effective_from=business_day() + dt.timedelta(days=3),
+    )
+
+
+def ruleset_form(p: dict[str, Any]) -> dict[str, Any]:
+    """The editor's post with the table left empty: the whole set comes from the JSON text."""
+    data = ruleset_forms.editable_data(TEST_RULES)
+    return {
+        "go": "save",
+        "code": "matrix",
+        "title": "矩阵测试规则",
+        "effective_from": (business_day() + dt.timedelta(days=30)).isoformat(),
+        "note": "",
+        "rules": ruleset_forms.data_json(data),
+        "base": "",
+        "rule-TOTAL_FORMS": "0",
+        "rule-INITIAL_FORMS": "0",
+        "rule-MIN_NUM_FORMS": "0",
+        "rule-MAX_NUM_FORMS": "1000",
+    }
+
+
 PAGES: dict[str, Page] = {
     "activities index": Page(
         "get",
@@ -431,6 +473,45 @@ PAGES: dict[str, Page] = {
         lambda p: reverse("console:points_ranking_setting", args=[org_id("branch_a")(p)]),
         lambda p: {"target": "platform", "members_visible": "0"},
         console(200, operator=302),
+    ),
+    # 积分规则: readable by every administrator, changed by the platform operator only.
+    "rule sets": Page("get", lambda p: reverse("console:points_rulesets"), None, ruleset_page(200)),
+    "a rule set": Page(
+        "get",
+        lambda p: reverse("console:points_ruleset", args=[ruleset_in_force(p).pk]),
+        None,
+        ruleset_page(200),
+    ),
+    "a scheduled rule set": Page(
+        "get",
+        lambda p: reverse("console:points_ruleset", args=[ruleset_scheduled(p).pk]),
+        None,
+        ruleset_page(200),
+    ),
+    "rule set editor": Page(
+        "get", lambda p: reverse("console:points_ruleset_create"), None, operator_page(200)
+    ),
+    "schedule a rule set": Page(
+        "post", lambda p: reverse("console:points_ruleset_create"), ruleset_form, operator_page(302)
+    ),
+    "withdrawal form": Page(
+        "get",
+        lambda p: reverse("console:points_ruleset_withdraw", args=[ruleset_scheduled(p).pk]),
+        None,
+        operator_page(200),
+    ),
+    "withdraw a scheduled rule set": Page(
+        "post",
+        lambda p: reverse("console:points_ruleset_withdraw", args=[ruleset_scheduled(p).pk]),
+        None,
+        operator_page(302),
+    ),
+    # A set in force is never withdrawn: the operator sees the refusal, nothing changes.
+    "withdraw the rule set in force": Page(
+        "post",
+        lambda p: reverse("console:points_ruleset_withdraw", args=[ruleset_in_force(p).pk]),
+        None,
+        operator_page(200),
     ),
 }
 

@@ -2,14 +2,16 @@
 points per member, the personal-rankings switch, who may read and what names he sees.
 
 Every ranking test runs once per backend. The Redis pass uses ``settings.REDIS_URL`` (set by
-``make test-postgres``) or ``redis://127.0.0.1:6379/15`` when it answers, and skips otherwise;
-each test gets its own key prefix, so concurrent runs and other tests never meet its keys.
+``make test-postgres``) or else ``REDIS_TEST_URL`` (default ``redis://127.0.0.1:6379/15``) when
+it answers, and skips otherwise; each test gets its own key prefix, so concurrent runs and other
+tests never meet its keys.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -30,7 +32,7 @@ from xuexi.points.services import points_award, points_reverse
 
 pytestmark = pytest.mark.django_db
 
-LOCAL_REDIS = "redis://127.0.0.1:6379/15"
+LOCAL_REDIS = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
 _sources = itertools.count(1)
 
 
@@ -324,13 +326,12 @@ def _snapshot(town: dict[str, Any], viewer: Any) -> list[Any]:
 
 
 def _dump(client: redis.Redis) -> dict[str, Any]:
-    """Every ranking sorted set under the test's prefix (the ready marks left out)."""
-    keys = sorted(k.decode() for k in client.scan_iter(match=f"{rankings.KEY_PREFIX}:*"))
-    return {
-        key: sorted(client.zrange(key, 0, -1, withscores=True))
-        for key in keys
-        if not key.endswith(":ready")
-    }
+    """Every ranking sorted set under the test's prefix (the ready marks and the registry of
+    ready periods left out)."""
+    keys = sorted(
+        k.decode() for k in client.scan_iter(match=f"{rankings.KEY_PREFIX}:*", _type="zset")
+    )
+    return {key: sorted(client.zrange(key, 0, -1, withscores=True)) for key in keys}
 
 
 def test_redis_answers_exactly_what_the_database_answers(on_redis, town, settings):

@@ -14,6 +14,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from xuexi.content import demo as content_demo
 from xuexi.organizations import demo as organizations_demo
 from xuexi.points import demo as points_demo
 
@@ -44,6 +45,7 @@ class Command(BaseCommand):
                     raise CommandError(f"无法装入演示数据，未写入任何内容：{conflict}") from None
                 # Later domains add their demo here, in layer order, inside the same transaction.
                 points_demo.points_demo_seed()
+                content_demo.seed_content()  # after points: history follows the demo logins
                 elapsed = time.perf_counter() - started
                 self.stdout.write(self.style.SUCCESS(f"演示数据已装入，用时 {elapsed:.1f} 秒。"))
         self._print_summary()
@@ -56,6 +58,7 @@ class Command(BaseCommand):
             f"演示账号 {summary.accounts} 个。"
         )
         self.stdout.write(points_demo.points_demo_summary().line())
+        self.stdout.write(content_demo.content_demo_summary().line())
         rows = organizations_demo.demo_account_rows()
         if not rows:
             return

@@ -354,7 +354,18 @@
     });
   }
 
+  // On a phone the console menu is one strip that scrolls sideways: bring the current page's
+  // item into view (only the strip scrolls, never the page).
+  function initConsoleNav() {
+    var nav = document.querySelector(".console-nav");
+    var current = nav && nav.querySelector("[aria-current='page']");
+    if (!current || nav.scrollWidth <= nav.clientWidth) return;
+    var offset = current.getBoundingClientRect().left - nav.getBoundingClientRect().left;
+    nav.scrollLeft = Math.max(0, nav.scrollLeft + offset - (nav.clientWidth - current.offsetWidth) / 2);
+  }
+
   function init() {
+    initConsoleNav();
     initCaptcha();
     initSmsButtons();
     initDismiss();
