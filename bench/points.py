@@ -18,8 +18,13 @@ four-player game, and the login again (a duplicate). The anchor is the same sequ
 ``bench_counter`` through psycopg. The table gives calls per second (median of ``--repeat``
 runs after one warm-up), the ratio service / anchor and the latency of one call. The awards
 run with the ranking day below already in the ledger, and with ``--redis-url`` Redis is the
-cache as in production (``ruleset_in_force`` reads it on every award); without, the local
-memory cache.
+cache and the rankings store as in production (each committed award is counted in the
+Redis rankings); without, the local memory cache and database rankings.
+
+**Batched awards.** The same requests through ``points_award_batch``, ``BATCH`` (500) a call,
+beside the same requests pre-aggregated per (member, rule) in Python and written as one
+autocommitted ``INSERT … SELECT … FROM unnest(…) ON CONFLICT DO UPDATE`` a batch on
+``bench_counter``. Latencies of these two rows are per batch.
 
 **Rankings.** One day of ledger entries for the whole bench province, yesterday, sized as
 PRODUCT.md §5's 40 M learning events a day times the scale, is written with ``COPY``; then

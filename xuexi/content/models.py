@@ -293,7 +293,7 @@ class ReadingHistory(models.Model):
 
 class SessionState(models.TextChoices):
     OPEN = "open", _("进行中")
-    VALID = "valid", _("有效")
+    VALID = "valid", pgettext_lazy("learning session", "有效")
     INVALID = "invalid", _("无效")
 
 

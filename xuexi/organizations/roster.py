@@ -46,6 +46,7 @@ from xuexi.accounts.services import validate_real_name
 from xuexi.core import ratelimit
 from xuexi.core.audit import audit_record
 from xuexi.core.errors import Conflict, NotFound, ValidationFailed
+from xuexi.core.text import enumeration
 from xuexi.core.time import BUSINESS_TZ, now, seconds_until_next_business_day
 from xuexi.organizations.models import (
     MEMBER_KINDS,
@@ -319,7 +320,7 @@ def roster_template(*, actor: User, organization: Organization) -> bytes:
             else _("   必须填写。")
         ),
         _("4. 政治面貌可不填；填写时从下拉列表中选择：%(labels)s。")
-        % {"labels": "、".join(statuses)},
+        % {"labels": enumeration(statuses)},
         _("5. 第 2 行灰色斜体为示例，导入时自动跳过。"),
         _("6. 名单中的新手机号会预先登记为成员，本人用该手机号注册后即可登录。"),
         _(
@@ -531,7 +532,7 @@ def roster_read(upload: IO[bytes] | Any) -> list[RosterRow]:
                 if missing:
                     raise _refuse(
                         _("缺少必填列：%(columns)s。请使用下载的模板，不要修改第一行的列名。")
-                        % {"columns": "、".join(missing)}
+                        % {"columns": enumeration(missing)}
                     )
                 columns = found
             elif index >= HEADER_SEARCH_ROWS:
@@ -741,7 +742,7 @@ def roster_check(
                 row,
                 "political_status",
                 _("政治面貌无效，请从下拉列表中选择：%(labels)s。")
-                % {"labels": "、".join(political_status_labels())},
+                % {"labels": enumeration(political_status_labels())},
             )
 
     rows_by_phone: dict[str, list[int]] = defaultdict(list)
@@ -752,7 +753,7 @@ def roster_check(
         if len(same) > 1:
             duplicated.update(same)
             for row_number in same:
-                others = "、".join(str(other) for other in same if other != row_number)
+                others = enumeration(str(other) for other in same if other != row_number)
                 errors.append(
                     RowError(
                         row_number,

@@ -32,13 +32,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from xuexi.accounts.forms import ServiceForm
 from xuexi.accounts.models import User
 from xuexi.core.clientip import client_ip_from_request
 from xuexi.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from xuexi.core.text import enumeration
 from xuexi.core.time import business_day
 from xuexi.organizations.access import access_organization_as_admin
 from xuexi.organizations.models import Organization
@@ -496,7 +497,7 @@ def ranking_setting(request: HttpRequest, org_id: int) -> HttpResponse:
 RULESET_STATUS = {
     "in_force": gettext_lazy("当前生效"),
     "scheduled": gettext_lazy("待生效"),
-    "superseded": gettext_lazy("已停用"),
+    "superseded": pgettext_lazy("rule set state", "已停用"),
 }
 WEEKDAYS = {
     1: gettext_lazy("周一"),
@@ -575,7 +576,7 @@ def _ruleset_row(ruleset: RuleSet, *, today: dt.date, in_force_id: int | None) -
 
 
 def _outcomes(table: dict[str, int]) -> str:
-    return "、".join(
+    return enumeration(
         _("%(outcome)s %(points)s 分")
         % {"outcome": ruleset_forms.OUTCOME_LABELS.get(key, key), "points": value}
         for key, value in table.items()
@@ -608,11 +609,11 @@ def _rule_row(spec: scoring.RuleSetSpec, rule: scoring.RuleSpec) -> RuleRow:
     if rule.by_outcome:
         special.append(_("按结果：%(outcomes)s") % {"outcomes": _outcomes(rule.by_outcome)})
     if rule.by_threshold:
-        noun = _("道") if rule.code in ANSWER_RULES else _("单位")
+        noun = _("道") if rule.code in ANSWER_RULES else pgettext("unit of measure", "单位")
         special.append(
             _("按门槛：%(steps)s")
             % {
-                "steps": "、".join(
+                "steps": enumeration(
                     _("≥%(least)s %(noun)s %(points)s 分")
                     % {"least": least, "noun": noun, "points": points}
                     for least, points in rule.by_threshold
@@ -633,7 +634,7 @@ def _rule_row(spec: scoring.RuleSetSpec, rule: scoring.RuleSpec) -> RuleRow:
         daily_cap=str(rule.daily_cap) if rule.daily_cap and not rule.cap_group else "",
         weekly_cap=str(rule.weekly_cap or ""),
         cap_group=cap_group,
-        weekdays="、".join(str(WEEKDAYS[d]) for d in sorted(rule.weekdays))
+        weekdays=enumeration(str(WEEKDAYS[d]) for d in sorted(rule.weekdays))
         if rule.weekdays
         else "",
         multipliers=[

@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from xuexi.accounts.forms import ServiceForm
+from xuexi.core.text import enumeration
 from xuexi.core.time import business_day
 from xuexi.points import scoring
 from xuexi.points.models import RuleSet
@@ -495,7 +496,7 @@ def read_text(text: str) -> tuple[dict[str, Any] | None, list[Problem]]:
                     "不认识的项 %(keys)s：JSON 只包含 caps 和 rules；"
                     "编号、名称、生效日期和说明请在上方填写。"
                 )
-                % {"keys": "、".join(str(k) for k in unknown)}
+                % {"keys": enumeration(str(k) for k in unknown)}
             )
         ]
     caps = data.get("caps") or {}
