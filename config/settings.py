@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "xuexi.notifications",
     "xuexi.points",
     "xuexi.content",
+    "xuexi.quizzes",
     "xuexi.api",
     "xuexi.web",
 ]
