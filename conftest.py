@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,16 +13,41 @@ from django.core.cache import cache
 from django.utils import translation
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Parallel workers (pytest-xdist) share one Redis database: each gets its own cache key
+    prefix, so that one worker's clean slate never wipes another's keys."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    from django.conf import settings
+
+    for options in settings.CACHES.values():
+        options["KEY_PREFIX"] = f"{options.get('KEY_PREFIX', '')}-{worker}"
+
+
+def _cache_clear() -> None:
+    """Empty this test run's cache: on Redis only the keys under this worker's prefix
+    (``clear`` would flush the whole database, under the other workers' feet)."""
+    redis_cache = getattr(cache, "_cache", None)
+    if redis_cache is None or not hasattr(redis_cache, "get_client"):
+        cache.clear()  # local memory: private to the process
+        return
+    client = redis_cache.get_client(write=True)
+    keys = list(client.scan_iter(match=f"{cache.key_prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
     """Rate-limit counters live in the cache: every test starts with none. Nor does it inherit
     the rule set in force from a rolled-back test (kept in process memory)."""
     from xuexi.points.selectors import ruleset_cache_clear
 
-    cache.clear()
+    _cache_clear()
     ruleset_cache_clear()
     yield
-    cache.clear()
+    _cache_clear()
     ruleset_cache_clear()
 
 
