@@ -69,16 +69,21 @@ format: install-dev
 
 ## make bench — province-scale benchmarks on PostgreSQL: generates the data when missing or of
 ## another scale (BENCH_SCALE=1.0 is the whole province, 5.4 M members), then prints the tables
-## (organisations, then points); BENCH_REDIS_URL=redis://…/14 also ranks on Redis
+## (organisations, then points, then content); BENCH_REDIS_URL=redis://…/14 also ranks on Redis;
+## the content benchmark serves pages with granian and loads them with wrk (scripts/bench-deps.sh)
 BENCH_SCALE ?= 0.05
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/xuexi_bench
 BENCH_REDIS_URL ?=
+BENCH_CONTENT_REDIS_URL ?= redis://127.0.0.1:6379/12
 .PHONY: bench
 bench: install
 	$(BIN)/python -m bench.generate --if-needed --scale $(BENCH_SCALE) --database-url $(BENCH_DATABASE_URL)
 	$(BIN)/python -m bench.organizations --database-url $(BENCH_DATABASE_URL)
 	$(BIN)/python -m bench.points --database-url $(BENCH_DATABASE_URL) \
 	  $(if $(BENCH_REDIS_URL),--redis-url $(BENCH_REDIS_URL))
+	@scripts/bench-deps.sh
+	$(BIN)/python -m bench.content --database-url $(BENCH_DATABASE_URL) \
+	  --redis-url "$(BENCH_CONTENT_REDIS_URL)"
 
 ## Production-style background jobs (needs REDIS_URL)
 worker: install

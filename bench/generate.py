@@ -450,10 +450,19 @@ def membership_rows(members: Members, suffix: str) -> Iterator[str]:
 
 
 def copy_rows(
-    cur: psycopg.Cursor[Any], table: str, columns: Sequence[str], rows: Iterator[str]
+    cur: psycopg.Cursor[Any],
+    table: str,
+    columns: Sequence[str],
+    rows: Iterator[str],
+    *,
+    freeze: bool = True,
 ) -> int:
-    statement = sql.SQL("COPY {} ({}) FROM STDIN (FREEZE)").format(
-        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+    """COPY text lines into ``table``; ``FREEZE`` (the default) needs a table created or
+    truncated in the same transaction."""
+    statement = sql.SQL("COPY {} ({}) FROM STDIN{}").format(
+        sql.Identifier(table),
+        sql.SQL(", ").join(map(sql.Identifier, columns)),
+        sql.SQL(" (FREEZE)" if freeze else ""),
     )
     written = 0
     with cur.copy(statement) as copy:

@@ -94,7 +94,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "config.urls"
+ROOT_URLCONF = env.str("ROOT_URLCONF", default="config.urls")  # bench/urls.py: make bench
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 
@@ -112,6 +112,7 @@ TEMPLATES = [
                 "xuexi.web.context_processors.shell",
                 "xuexi.organizations.context_processors.console",
                 "xuexi.points.context_processors.member_points",
+                "xuexi.content.context_processors.console_menu",
             ],
         },
     },

@@ -11,18 +11,21 @@ item (rule sets that have these rules; the others answer ``no_rule`` and pay not
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
 from xuexi.accounts.models import User
-from xuexi.content.media import check_image, check_media
+from xuexi.content.media import IMAGE_TYPES, check_image, check_media
 from xuexi.content.models import (
     Account,
+    AccountKind,
     Channel,
     Column,
     Favourite,
@@ -38,6 +41,7 @@ from xuexi.content.search import segment
 from xuexi.core.audit import audit_record
 from xuexi.core.errors import Conflict, ValidationFailed
 from xuexi.core.time import BUSINESS_TZ, business_day, now
+from xuexi.organizations.models import Organization
 from xuexi.points.services import Award, points_award
 
 # --- editors ---------------------------------------------------------------------------------
@@ -84,6 +88,8 @@ def _snapshot(item: Item) -> dict[str, Any]:
         "column": item.column_id,
         "recommended": item.recommended,
         "featured": item.featured,
+        "published_at": item.published_at,
+        "account": item.account_id,
     }
 
 
@@ -121,9 +127,13 @@ def item_create(
     files: ItemFiles | None = None,
     account: Account | None = None,
     publish: bool = False,
+    published_at: dt.datetime | None = None,
     ip: str | None = None,
 ) -> Item:
-    """A new item in ``column`` (checked by the caller: ``access_column_as_editor``)."""
+    """A new item in ``column`` (checked by the caller: ``access_column_as_editor``).
+
+    With ``publish``, the item goes out at ``published_at`` (default now); a future time
+    schedules it: ``Item.objects.published()`` hides it until then (定时发布)."""
     if kind not in ItemKind.values:
         raise ValidationFailed({"kind": _("内容类型无效。")})
     fields = _clean_text({"title": "", **data})
@@ -135,7 +145,7 @@ def item_create(
     if publish:
         _check_complete(item)
         item.status = ItemStatus.PUBLISHED
-        item.published_at = now()
+        item.published_at = published_at or now()
     _index(item)
     item.save()
     audit_record(
@@ -160,11 +170,15 @@ def item_update(
     data: dict[str, Any],
     files: ItemFiles | None = None,
     column: Column | None = None,
+    published_at: dt.datetime | None = None,
     ip: str | None = None,
 ) -> Item:
     """Edit an item (checked by the caller: ``access_item_as_editor``). ``data`` may hold the
     text fields, ``body``, ``recommended``/``featured`` and ``status`` (``published`` to
-    publish, ``withdrawn`` to take it down, ``draft``)."""
+    publish, ``withdrawn`` to take it down, ``draft``) and ``account`` (an ``Account`` checked
+    by the caller, or ``None`` for none). ``published_at``, when given, becomes the publish
+    time (a future one schedules the item); otherwise publishing keeps an earlier publish time
+    or takes now."""
     item = Item.objects.select_for_update().get(pk=item.pk)
     before = _snapshot(item)
     for name, value in _clean_text(data).items():
@@ -174,6 +188,10 @@ def item_update(
     if column is not None:
         item.column = column
     _apply_files(item, files or ItemFiles())
+    if published_at is not None:
+        item.published_at = published_at
+    if "account" in data:
+        item.account = data["account"]
     for flag in EDITABLE_FLAGS:
         if flag in data:
             setattr(item, flag, bool(data[flag]))
@@ -342,3 +360,221 @@ def local_channel_visit(*, member: User) -> Award:
     return points_award(
         member=member, rule="local_channel", source_type="local_channel", source_id=str(day)
     )
+
+
+# --- editors: columns, 强国号 accounts and body images (the content console) -----------------
+
+
+def _column_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name or len(name) > 50:
+        raise ValidationFailed({"name": _("请填写 1–50 个字的栏目名称。")})
+    return name
+
+
+@transaction.atomic
+def column_update(
+    *,
+    actor: User,
+    column: Column,
+    name: str | None = None,
+    is_active: bool | None = None,
+    ip: str | None = None,
+) -> Column:
+    """Rename a column and/or switch it on or off (checked by the caller:
+    ``access_column_as_editor``). A column switched off keeps its items and children."""
+    column = (
+        Column.objects.select_for_update(of=("self",))
+        .select_related("channel__platform")
+        .get(pk=column.pk)
+    )
+    before = {"name": column.name, "is_active": column.is_active}
+    if name is not None:
+        column.name = _column_name(name)
+    if is_active is not None:
+        column.is_active = bool(is_active)
+    after = {"name": column.name, "is_active": column.is_active}
+    if after == before:
+        return column
+    column.save(update_fields=["name", "is_active"])
+    audit_record(
+        actor=actor,
+        action="content.column_update",
+        target=column,
+        organization=column.channel.platform,
+        before=before,
+        after=after,
+        ip=ip,
+    )
+    return column
+
+
+@transaction.atomic
+def column_move(*, actor: User, column: Column, direction: str, ip: str | None = None) -> Column:
+    """Move a column one place ``"up"`` or ``"down"`` among its siblings (same channel and
+    parent), under a lock on the siblings' rows; the siblings are renumbered 0, 1, 2… so that
+    equal positions left by older data cannot make a move a no-op. ``Conflict`` at either end."""
+    if direction not in ("up", "down"):
+        raise ValidationFailed({"direction": _("移动方向无效。")})
+    siblings = list(
+        Column.objects.select_for_update()
+        .filter(channel_id=column.channel_id, parent_id=column.parent_id)
+        .order_by("position", "id")
+    )
+    index = next((i for i, sibling in enumerate(siblings) if sibling.pk == column.pk), None)
+    if index is None:  # moved under another parent meanwhile
+        raise Conflict(_("栏目已被修改，请刷新后重试。"), code="column_changed")
+    other = index - 1 if direction == "up" else index + 1
+    if not 0 <= other < len(siblings):
+        message = _("已经排在最前面。") if direction == "up" else _("已经排在最后面。")
+        raise Conflict(message, code="column_at_edge")
+    before = siblings[index].position
+    siblings[index], siblings[other] = siblings[other], siblings[index]
+    changed = []
+    for position, sibling in enumerate(siblings):
+        if sibling.position != position:
+            sibling.position = position
+            changed.append(sibling)
+    Column.objects.bulk_update(changed, ["position"])
+    moved = siblings[other]
+    channel = Channel.objects.select_related("platform").get(pk=moved.channel_id)
+    audit_record(
+        actor=actor,
+        action="content.column_move",
+        target=moved,
+        organization=channel.platform,
+        before={"position": before},
+        after={"position": moved.position},
+        ip=ip,
+    )
+    return moved
+
+
+ACCOUNT_LIMITS = {"name": 50, "intro": 200}
+
+
+def _account_fields(data: dict[str, Any]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for name, limit in ACCOUNT_LIMITS.items():
+        if name in data:
+            value = " ".join(str(data[name] or "").split())
+            if len(value) > limit:
+                errors[name] = _("不能超过 %(n)d 个字。") % {"n": limit}
+            fields[name] = value
+    if "name" in fields and not fields["name"]:
+        errors["name"] = _("请填写强国号名称。")
+    if "kind" in data:
+        if data["kind"] not in AccountKind.values:
+            errors["kind"] = _("类型无效。")
+        fields["kind"] = data["kind"]
+    if "is_active" in data:
+        fields["is_active"] = bool(data["is_active"])
+    if errors:
+        raise ValidationFailed(errors)
+    return fields
+
+
+def _account_snapshot(account: Account) -> dict[str, Any]:
+    return {
+        "name": account.name,
+        "kind": account.kind,
+        "organization": account.organization_id,
+        "intro": account.intro,
+        "is_active": account.is_active,
+    }
+
+
+def _account_save(account: Account) -> None:
+    try:
+        with transaction.atomic():
+            account.save()
+    except IntegrityError as exc:
+        raise ValidationFailed({"name": _("已有同名的强国号。")}) from exc
+
+
+@transaction.atomic
+def account_create(
+    *,
+    actor: User,
+    organization: Organization,
+    data: dict[str, Any],
+    avatar: UploadedFile | None = None,
+    ip: str | None = None,
+) -> Account:
+    """A 强国号 of ``organization`` (checked by the caller: in the editor's scope). ``data``
+    holds ``name``, ``kind``, ``intro`` and optionally ``is_active``; the avatar is checked
+    before anything is written."""
+    fields = _account_fields({"name": "", "kind": AccountKind.INSTITUTION, **data})
+    account = Account(organization=organization, **fields)
+    if avatar is not None:
+        check_image(avatar, "avatar")
+        account.avatar = avatar
+    _account_save(account)
+    audit_record(
+        actor=actor,
+        action="content.account_create",
+        target=account,
+        organization=organization,
+        after=_account_snapshot(account),
+        ip=ip,
+    )
+    return account
+
+
+@transaction.atomic
+def account_update(
+    *,
+    actor: User,
+    account: Account,
+    data: dict[str, Any],
+    organization: Organization | None = None,
+    avatar: UploadedFile | None = None,
+    ip: str | None = None,
+) -> Account:
+    """Edit a 强国号 (checked by the caller, and so is a new ``organization``)."""
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    before = _account_snapshot(account)
+    for name, value in _account_fields(data).items():
+        setattr(account, name, value)
+    if organization is not None:
+        account.organization = organization
+    if avatar is not None:
+        check_image(avatar, "avatar")
+        account.avatar = avatar
+    _account_save(account)
+    audit_record(
+        actor=actor,
+        action="content.account_update",
+        target=account,
+        organization=account.organization,
+        before=before,
+        after=_account_snapshot(account),
+        ip=ip,
+    )
+    return account
+
+
+BODY_IMAGE_FOLDER = "body"
+
+
+def body_image_save(*, actor: User, upload: UploadedFile, ip: str | None = None) -> str:
+    """Store an image for an article body under ``MEDIA_ROOT/body/<year>/<month>/`` with a
+    random name and the extension of its real type, and answer its URL (``/media/…``: the
+    only images the sanitiser keeps). The caller checks that ``actor`` is an editor."""
+    content_type = check_image(upload, "image")
+    moment = now().astimezone(BUSINESS_TZ)
+    name = (
+        f"{BODY_IMAGE_FOLDER}/{moment:%Y}/{moment:%m}/"
+        f"{secrets.token_hex(12)}{IMAGE_TYPES[content_type]}"
+    )
+    stored = default_storage.save(name, upload)
+    audit_record(
+        actor=actor,
+        action="content.body_image_upload",
+        target_type="body_image",
+        target_label=stored,
+        after={"size": upload.size, "type": content_type},
+        ip=ip,
+    )
+    return default_storage.url(stored)

@@ -64,4 +64,5 @@ urlpatterns = [
     path("organizations/<int:org_id>/audit/", views.audit, name="audit"),
     path("", include("xuexi.organizations.roster_urls")),
     path("points/", include("xuexi.points.console_urls")),
+    path("content/", include("xuexi.content.console_urls")),
 ]

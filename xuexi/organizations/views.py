@@ -273,8 +273,13 @@ def login_log(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    """/console/ → the organisation page of the administrator's top node."""
-    roots = _scope_roots(_admin_scope(request))
+    """/console/ → the organisation page of the administrator's top node; an editor who is no
+    administrator works in 内容管理 only (xuexi.content.console_urls)."""
+    scope = AdminScope.of(_actor(request))
+    if not scope.is_admin and any(grant.role == Role.EDITOR for grant in scope.grants):
+        return redirect("console:content_items")
+    scope.require_admin()
+    roots = _scope_roots(scope)
     return redirect("console:organization", roots[0].pk)
 
 

@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from xuexi.accounts.consent import PRIVACY_NOTICE_VERSION
+from xuexi.content import views as reader
 from xuexi.organizations.models import ADMINISTRATIVE_ROLES
 from xuexi.organizations.selectors import (
     membership_current,
@@ -20,20 +21,15 @@ from xuexi.organizations.selectors import (
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """学习: public; a signed-in member is greeted with his organisation path."""
-    context: dict[str, object] = {}
-    if request.user.is_authenticated:
-        membership = membership_current(request.user)
-        context["membership"] = membership
-        context["path_names"] = (
-            organization_path_names(membership.organization) if membership else []
-        )
-    return render(request, "web/home.html", context)
+    """学习: public. The greeting (or the visitors' hero), 焦点 and the feed with its tabs
+    (``?tab=``): drawn by the reader (``xuexi.content.views.home_page``)."""
+    return reader.home_page(request, tab=request.GET.get("tab"))
 
 
 @login_required
 def videos(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/videos.html")
+    """视频 (视听学习): videos and audio as a grid (``xuexi.content.views.media_page``)."""
+    return reader.media_page(request)
 
 
 @login_required
