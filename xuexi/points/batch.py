@@ -35,7 +35,7 @@ from xuexi.core.time import business_day
 from xuexi.organizations.models import Membership
 from xuexi.points import scoring
 from xuexi.points.models import Counter, LedgerEntry, RuleSet
-from xuexi.points.rankings import rankings_record
+from xuexi.points.rankings import rankings_record_many
 from xuexi.points.selectors import ruleset_in_force
 from xuexi.points.services import (
     Award,
@@ -160,8 +160,12 @@ def _award_chunk(requests: Sequence[AwardRequest]) -> list[Award]:
 
 def _record(written: dict[NewEntry, tuple[int, int | None]]) -> None:
     """Count the committed entries in the rankings (as ``points_award`` does, after commit)."""
-    for entry, (pk, organization_id) in written.items():
-        rankings_record(LedgerEntry(pk=pk, organization_id=organization_id, **entry._asdict()))
+    rankings_record_many(
+        [
+            LedgerEntry(pk=pk, organization_id=organization_id, **entry._asdict())
+            for entry, (pk, organization_id) in written.items()
+        ]
+    )
 
 
 # --- statements over many rows -------------------------------------------------------------
