@@ -191,6 +191,13 @@ class Item(models.Model):
                 condition=Q(status="published", recommended=True),
                 name="item_recommended_feed",
             ),
+            # 焦点: a few hundred featured items among all; without it the home walks item_feed
+            # through thousands of rows to find five.
+            models.Index(
+                fields=["-published_at"],
+                condition=Q(status="published", featured=True),
+                name="item_featured_feed",
+            ),
             models.Index(fields=["account", "status", "-published_at"], name="item_account_feed"),
         ]
         constraints: ClassVar = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from xuexi.accounts.models import User
+from xuexi.content.caching import LIST_SECONDS, STRUCTURE_SECONDS, cached, cached_many
 from xuexi.content.models import (
     Account,
     Channel,
@@ -279,6 +281,31 @@ def search_items(
     return SearchPage(items=hits, next_cursor=next_cursor, words=tuple(terms))
 
 
+SEARCH_CACHE_SECONDS = 60
+
+
+def search_items_cached(
+    query: str, *, limit: int | None = 20, cursor: str | None = None, kind: str | None = None
+) -> SearchPage:
+    """``search_items``, the same for everybody: kept for ``SEARCH_CACHE_SECONDS`` per query,
+    kind, cursor and size in the current generation of the reader's lists
+    (``xuexi.content.caching``): an item edited or withdrawn is not found from the cache after
+    the write; a scheduled item's time coming shows within the minute. Refusals are never
+    cached (they raise)."""
+    text = " ".join(str(query or "").split())
+    key = (
+        "search:"
+        + hashlib.blake2b(
+            repr((text, limit, cursor or "", kind or "")).encode(), digest_size=16
+        ).hexdigest()
+    )
+    return cached(
+        key,
+        SEARCH_CACHE_SECONDS,
+        lambda: search_items(text, limit=limit, cursor=cursor, kind=kind),
+    )
+
+
 def suggest(query: str, limit: int = SUGGEST_LIMIT) -> list[Suggestion]:
     """Titles for search-as-you-type: among the newest ``RANKED_WINDOW`` items matching
     ``query`` (its last word possibly unfinished), those whose title holds every word, newest
@@ -371,7 +398,15 @@ def _ancestor_paths(path: str) -> list[str]:
 
 def reader_channels(organization: Organization | None) -> ReaderChannels:
     """The national channel and the local channel of the nearest platform node at or above
-    ``organization`` that has one (two queries at most)."""
+    ``organization`` that has one (two queries at most; cached per place for
+    ``STRUCTURE_SECONDS``: channels are made by operators, rarely)."""
+    path = organization.path if organization is not None else ""
+    return cached(
+        f"channels:{path}", STRUCTURE_SECONDS, lambda: _reader_channels(organization), local=True
+    )
+
+
+def _reader_channels(organization: Organization | None) -> ReaderChannels:
     wanted = Q(kind=ChannelKind.NATIONAL)
     if organization is not None:
         wanted |= Q(kind=ChannelKind.LOCAL, platform__path__in=_ancestor_paths(organization.path))
@@ -398,9 +433,16 @@ class ColumnTab:
 
 
 def column_tabs(channel: Channel | None) -> list[ColumnTab]:
-    """The channel's active top-level columns in the operators' order (one query)."""
+    """The channel's active top-level columns in the operators' order (one query; cached for
+    ``STRUCTURE_SECONDS``, and renewed by every column write)."""
     if channel is None:
         return []
+    return cached(
+        f"tabs:{channel.pk}", STRUCTURE_SECONDS, lambda: _column_tabs(channel), local=True
+    )
+
+
+def _column_tabs(channel: Channel) -> list[ColumnTab]:
     columns = Column.objects.filter(channel=channel, is_active=True).order_by("position", "id")
     rows = list(columns)
     children: dict[int, list[int]] = {}
@@ -456,7 +498,8 @@ def recommended_exists(channel_ids: tuple[int, ...]) -> bool:
 
 
 def featured_items(channel_ids: tuple[int, ...], limit: int = FEATURED_LIMIT) -> list[Item]:
-    """The home's 焦点: featured items of these channels, newest first."""
+    """The home's 焦点: featured items of these channels, newest first (the partial index
+    ``item_featured_feed``)."""
     items = Item.objects.published().filter(featured=True, column__channel_id__in=channel_ids)
     return list(_cards(items).order_by("-published_at", "-id")[:limit])
 
@@ -468,6 +511,60 @@ def hot_items(channel_ids: tuple[int, ...], limit: int = HOT_LIMIT) -> list[Item
         published_at__gte=since, column__channel_id__in=channel_ids
     )
     return list(_cards(items).order_by("-read_count", "-published_at", "-id")[:limit])
+
+
+@dataclass(frozen=True)
+class HomeLists:
+    """What a home tab shows that is the same for all its readers."""
+
+    page: Page[Item]
+    featured: list[Item]
+    hot: list[Item]
+
+
+def home_lists(
+    *,
+    channel_ids: tuple[int, ...] = (),
+    column_ids: tuple[int, ...] | None = None,
+    recommended: bool = False,
+    featured: bool = False,
+    hot: bool = False,
+    hot_of: tuple[int, ...] | None = None,
+    cursor: str | None = None,
+) -> HomeLists:
+    """One home tab's feed page — of ``column_ids``, else of ``channel_ids``, the recommended
+    items only when ``recommended`` and there are any — with the channels' 焦点 (``featured``)
+    and 热门 (``hot``; of ``hot_of`` when given) when asked for. Cached as one entry for
+    ``LIST_SECONDS`` in the current generation (``xuexi.content.caching``): a page is one read
+    of the cache."""
+
+    def compute() -> HomeLists:
+        only_recommended = recommended and bool(channel_ids) and recommended_exists(channel_ids)
+        if column_ids is not None:
+            page = feed_items(column_ids=column_ids, cursor=cursor)
+        else:
+            page = feed_items(channel_ids=channel_ids, recommended=only_recommended, cursor=cursor)
+        return HomeLists(
+            page=page,
+            featured=featured_items(channel_ids) if featured else [],
+            hot=hot_items(channel_ids if hot_of is None else hot_of) if hot else [],
+        )
+
+    wanted = (channel_ids, column_ids, recommended, featured, hot, hot_of, cursor or "")
+    key = "home:" + hashlib.blake2b(repr(wanted).encode(), digest_size=16).hexdigest()
+    return cached(key, LIST_SECONDS, compute)
+
+
+def item_side_lists(item: Item) -> tuple[list[Item], list[Item]]:
+    """An item page's 相关推荐 (``related_items``, per item) and its channel's 热门 (shared by
+    the channel's pages), each cached for ``LIST_SECONDS`` in the current generation; one
+    read of the cache for both."""
+    channel_id = item.column.channel_id
+    related, hot = cached_many(
+        (f"related:{item.pk}:{item.column_id}", LIST_SECONDS, lambda: related_items(item)),
+        (f"hot:{channel_id}", LIST_SECONDS, lambda: hot_items((channel_id,))),
+    )
+    return related, hot
 
 
 def item_for_reader(item_id: int) -> Item | None:

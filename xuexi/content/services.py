@@ -22,6 +22,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from xuexi.accounts.models import User
+from xuexi.content.caching import content_changed
 from xuexi.content.media import IMAGE_TYPES, check_image, check_media
 from xuexi.content.models import (
     Account,
@@ -148,6 +149,8 @@ def item_create(
         item.published_at = published_at or now()
     _index(item)
     item.save()
+    # The reader's cached lists (焦点, 热门, feeds) must not outlive this write (caching.py).
+    content_changed()
     audit_record(
         actor=actor,
         action="content.item_create",
@@ -208,6 +211,8 @@ def item_update(
     _index(item)
     item.updated_at = now()
     item.save()
+    # The reader's cached lists (焦点, 热门, feeds) must not outlive this write (caching.py).
+    content_changed()
     audit_record(
         actor=actor,
         action="content.item_update",
@@ -252,6 +257,8 @@ def column_create(
             )
     except IntegrityError as exc:
         raise ValidationFailed({"slug": _("该频道已有同样标识的栏目。")}) from exc
+    # The column tabs and feeds are cached (caching.py): renew them.
+    content_changed()
     audit_record(
         actor=actor,
         action="content.column_create",
@@ -397,6 +404,8 @@ def column_update(
     if after == before:
         return column
     column.save(update_fields=["name", "is_active"])
+    # The column tabs and feeds are cached (caching.py): renew them.
+    content_changed()
     audit_record(
         actor=actor,
         action="content.column_update",
@@ -438,6 +447,8 @@ def column_move(*, actor: User, column: Column, direction: str, ip: str | None =
     Column.objects.bulk_update(changed, ["position"])
     moved = siblings[other]
     channel = Channel.objects.select_related("platform").get(pk=moved.channel_id)
+    # The column tabs and feeds are cached (caching.py): renew them.
+    content_changed()
     audit_record(
         actor=actor,
         action="content.column_move",
@@ -511,6 +522,8 @@ def account_create(
         check_image(avatar, "avatar")
         account.avatar = avatar
     _account_save(account)
+    # Cards show a 强国号's name (caching.py): renew the cached lists.
+    content_changed()
     audit_record(
         actor=actor,
         action="content.account_create",
@@ -543,6 +556,8 @@ def account_update(
         check_image(avatar, "avatar")
         account.avatar = avatar
     _account_save(account)
+    # Cards show a 强国号's name (caching.py): renew the cached lists.
+    content_changed()
     audit_record(
         actor=actor,
         action="content.account_update",

@@ -39,6 +39,7 @@ import hashlib
 import io
 import mimetypes
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 from urllib.parse import quote, urlencode
@@ -47,6 +48,8 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.cache import cache
 from django.db.models.fields.files import FieldFile
 from django.http import (
     FileResponse,
@@ -56,7 +59,10 @@ from django.http import (
     HttpResponseBase,
     JsonResponse,
 )
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -66,7 +72,7 @@ from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from xuexi.accounts.models import User
-from xuexi.content import selectors, services
+from xuexi.content import caching, selectors, services
 from xuexi.content.models import Account, Item, ItemKind
 from xuexi.core import ratelimit
 from xuexi.core.errors import DomainError, ValidationFailed
@@ -125,6 +131,30 @@ def source_of(item: Item) -> str:
     return item.column.name
 
 
+_URL_MARKER = 2_147_483_647
+
+
+@dataclass(frozen=True)
+class CardUrls:
+    """The item and cover URLs of cards, from one ``reverse`` each per list instead of two per
+    card: the same ``reverse`` with a marker id, the marker then replaced — exact, the script
+    prefix included."""
+
+    item: tuple[str, str]
+    cover: tuple[str, str]
+
+    @classmethod
+    def build(cls) -> CardUrls:
+        def split(name: str) -> tuple[str, str]:
+            head, _marker, tail = reverse(name, args=[_URL_MARKER]).rpartition(str(_URL_MARKER))
+            return head, tail
+
+        return cls(item=split("content:item"), cover=split("content:item_cover"))
+
+    def of(self, shape: tuple[str, str], pk: int) -> str:
+        return f"{shape[0]}{pk}{shape[1]}"
+
+
 @dataclass(frozen=True)
 class Card:
     """An item as a feed shows it. ``note`` replaces the time where a list has its own (收藏于
@@ -135,26 +165,46 @@ class Card:
     source: str
     duration: str
     note: str = ""
+    url: str = ""
+    cover_url: str = ""  # empty when the item has no cover
 
     @property
     def is_media(self) -> bool:
         return self.item.kind != ItemKind.ARTICLE
 
+    @property
+    def shown(self) -> tuple[Any, ...]:
+        """Everything a card's HTML shows (the key of cached fragments; the language apart)."""
+        item = self.item
+        published = item.published_at.isoformat() if item.published_at else ""
+        return (
+            self.url, self.cover_url, item.title, item.kind, published, self.when, self.source,
+            self.duration, self.note,
+        )  # fmt: skip
 
-def card(item: Item, at: dt.datetime, note: str = "") -> Card:
+
+def card(item: Item, at: dt.datetime, note: str = "", urls: CardUrls | None = None) -> Card:
     published = item.published_at or item.created_at
+    urls = urls or CardUrls.build()
     return Card(
         item=item,
         when=relative_time(published, at),
         source=source_of(item),
         duration=duration_text(item.duration) if item.kind != ItemKind.ARTICLE else "",
         note=note,
+        url=urls.of(urls.item, item.pk),
+        cover_url=urls.of(urls.cover, item.pk) if item.cover else "",
     )
 
 
 def cards(items: list[Item]) -> list[Card]:
     at = timezone.now()
-    return [card(item, at) for item in items]
+    urls = CardUrls.build()
+    return [card(item, at, urls=urls) for item in items]
+
+
+def _shown(shown: list[Card]) -> tuple[Any, ...]:
+    return tuple(one.shown for one in shown)
 
 
 def _member(request: HttpRequest) -> User | None:
@@ -193,6 +243,49 @@ def _page_or_fragment(
 ) -> HttpResponse:
     """The whole page, or only the next page's cards for reader.js's 加载更多."""
     response = render(request, fragment if _wants_fragment(request) else template, context)
+    patch_vary_headers(response, [FRAGMENT_HEADER])
+    return response
+
+
+# --- a visitor's whole page ----------------------------------------------------------------------
+#
+# A visitor's home is the same for every visitor but for the CSRF token of the language switch.
+# It is rendered once with a placeholder for the token, kept under a key made of everything it
+# shows (``xuexi.content.caching``), and each visitor gets it with his own token put in.
+
+CSRF_PLACEHOLDER = "xuexiCsrfTokenPlaceholder0000000000000000000000000000000000000000"
+VISITOR_PARAMS = frozenset({"tab", "cursor"})
+
+
+def _same_for_all_visitors(request: HttpRequest, tab: str) -> bool:
+    """A GET without a session (so no messages to show) and with only the home's own
+    parameters, for a tab that exists (so that odd addresses cannot fill the cache)."""
+    return (
+        request.method == "GET"
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and CookieStorage.cookie_name not in request.COOKIES
+        and set(request.GET) <= VISITOR_PARAMS
+        and request.GET.get("tab", tab) == tab
+    )
+
+
+def _visitor_page(
+    request: HttpRequest,
+    template: str,
+    context: Callable[[], dict[str, Any]],
+    shown: tuple[Any, ...],
+) -> HttpResponse:
+    """``template`` with ``context()`` (asked for only when the page is not in the cache), kept
+    under everything it shows: ``shown`` (the view's values), the address, the language and
+    the static files' names of this release."""
+    key = "content:page:" + caching.fragment_key(
+        template, request.get_full_path(), static("web/app.css"), static("web/reader.js"), shown
+    )
+    html = cache.get(key)
+    if html is None:
+        html = render_to_string(template, {**context(), "csrf_token": CSRF_PLACEHOLDER}, request)
+        cache.set(key, html, caching.FRAGMENT_SECONDS)
+    response = HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request)))
     patch_vary_headers(response, [FRAGMENT_HEADER])
     return response
 
@@ -260,47 +353,70 @@ def home_page(request: HttpRequest, *, tab: str | None) -> HttpResponse:
     active = next((spec for spec in specs if spec.key == tab), specs[0])
     cursor = request.GET.get("cursor")
 
-    featured: list[Item] = []
     local_award = None
+    whole = not _wants_fragment(request)
+    if active.key == TAB_LOCAL and channels.local is not None:
+        local_award = _local_visit(request, member)
     if active.key == TAB_RECOMMENDED:
-        ids = channels.ids
-        page = selectors.feed_items(
-            channel_ids=ids,
-            recommended=bool(ids) and selectors.recommended_exists(ids),
+        lists = selectors.home_lists(
+            channel_ids=channels.ids,
+            recommended=True,
+            featured=not cursor and whole,
+            hot=whole,
             cursor=cursor,
         )
-        if not cursor and not _wants_fragment(request):
-            featured = selectors.featured_items(ids)
     elif active.key == TAB_LOCAL and channels.local is not None:
-        local_award = _local_visit(request, member)
-        page = selectors.feed_items(channel_ids=(channels.local.pk,), cursor=cursor)
+        lists = selectors.home_lists(
+            channel_ids=(channels.local.pk,), hot=whole, cursor=cursor, hot_of=channels.ids
+        )
     else:
-        page = selectors.feed_items(column_ids=active.column_ids, cursor=cursor)
+        lists = selectors.home_lists(
+            channel_ids=channels.ids, column_ids=active.column_ids, hot=whole, cursor=cursor
+        )
+    page, featured = lists.page, lists.featured
 
     shown = {item.pk for item in featured}
     feed = [item for item in page.items if item.pk not in shown]
     base = reverse("content:local") if active.key == TAB_LOCAL and member else home
     params = {"tab": active.key} if base == home and active.key != TAB_RECOMMENDED else {}
     next_url = _with_query(base, **params, cursor=page.next_cursor) if page.next_cursor else ""
+    feed_cards = cards(feed)
+    featured_cards = cards(featured)
+    hot = cards(lists.hot)
+    tabs = [Tab(spec.key, spec.label, spec.url, spec is active) for spec in specs]
+    wanted = (
+        ("content/_focus_block.html", {"featured": featured_cards}, _shown(featured_cards)),
+        ("content/_card_list.html", {"cards": feed_cards}, _shown(feed_cards)),
+        ("content/_hot.html", {"hot": hot}, _shown(hot)),
+    )
     context: dict[str, Any] = {
-        "tabs": [Tab(spec.key, spec.label, spec.url, spec is active) for spec in specs],
+        "tabs": tabs,
         "active_tab": active.key,
         "active_label": active.label,
         "local_channel": channels.local,
         "local_award": local_award,
-        "featured": cards(featured),
-        "cards": cards(feed),
+        "featured": featured_cards,
+        "cards": feed_cards,
         "next_url": next_url,
         "is_first_page": not cursor,
         "shell_current_tab": "home",
+        "hot": hot,
     }
-    if _wants_fragment(request):
-        return _page_or_fragment(request, "web/home.html", "content/_feed.html", context)
-    context["hot"] = cards(selectors.hot_items(channels.ids))
-    if membership is not None:
+
+    def with_fragments() -> dict[str, Any]:
+        focus, feed_html, side = caching.fragments(*wanted)
+        return {**context, "focus_html": focus, "cards_html": feed_html, "hot_html": side}
+
+    if member is None and whole and _same_for_all_visitors(request, active.key):
+        page_shown = (
+            tuple(tabs), active.key, active.label, channels.local.name if channels.local else "",
+            next_url, not cursor, tuple(shown for _name, _context, shown in wanted),
+        )  # fmt: skip
+        return _visitor_page(request, "web/home.html", with_fragments, page_shown)
+    if whole and membership is not None:
         context["membership"] = membership
         context["path_names"] = organization_path_names(membership.organization)
-    return _page_or_fragment(request, "web/home.html", "content/_feed.html", context)
+    return _page_or_fragment(request, "web/home.html", "content/_feed.html", with_fragments())
 
 
 @login_required
@@ -373,11 +489,31 @@ def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
     if item is None:
         raise Http404(_("该内容不存在，或已撤回。"))
     member = _member(request)
+    item_card = card(item, timezone.now())
+    related_items, hot_items = selectors.item_side_lists(item)
+    related, hot = cards(related_items), cards(hot_items)
+    account_shown = item.account_id if item.account is not None and item.account.is_active else 0
+    body_digest = hashlib.blake2b(item.body.encode(), digest_size=16).hexdigest()
+    head_shown = (
+        item.pk, item.title, account_shown, item_card.source, item.author, item.published_at,
+        item.read_count,
+    )  # fmt: skip
+    body_shown = (item.pk, body_digest, item.summary, item.tags)
+    head, body, related_html, side = caching.fragments(
+        ("content/_item_head.html", {"item": item, "card": item_card}, head_shown),
+        ("content/_item_body.html", {"item": item}, body_shown),
+        ("content/_card_list.html", {"cards": related}, _shown(related)),
+        ("content/_hot.html", {"hot": hot}, _shown(hot)),
+    )
     context: dict[str, Any] = {
         "item": item,
-        "card": card(item, timezone.now()),
-        "related": cards(selectors.related_items(item)),
-        "hot": cards(selectors.hot_items((item.column.channel_id,))),
+        "card": item_card,
+        "head_html": head,
+        "body_html": body,
+        "related": related,
+        "related_html": related_html,
+        "hot": hot,
+        "hot_html": side,
         "is_favourite": bool(member) and selectors.item_is_favourite(member, item),  # type: ignore[arg-type]
         "account": item.account if item.account is not None and item.account.is_active else None,
         "is_subscribed": False,
@@ -747,16 +883,23 @@ def search(request: HttpRequest) -> HttpResponse:
     }
     if query:
         try:
-            page = selectors.search_items(
+            page = selectors.search_items_cached(
                 query, limit=SEARCH_PAGE_SIZE, cursor=cursor, kind=kind or None
             )
         except ValidationFailed as exc:
             context["error"] = str(exc.message)
         else:
             at = timezone.now()
-            context["hits"] = [
-                Hit(card(hit.item, at), hit.title_html, hit.excerpt_html) for hit in page.items
+            urls = CardUrls.build()
+            hits = [
+                Hit(card(hit.item, at, urls=urls), hit.title_html, hit.excerpt_html)
+                for hit in page.items
             ]
+            context["hits"] = hits
+            shown = tuple((hit.card.shown, hit.title_html, hit.excerpt_html) for hit in hits)
+            (context["hits_html"],) = caching.fragments(
+                ("content/_hit_list.html", {"hits": hits}, shown)
+            )
             if page.next_cursor:
                 context["next_url"] = _with_query(base, q=query, kind=kind, cursor=page.next_cursor)
     return _page_or_fragment(request, "content/search.html", "content/_hits.html", context)
