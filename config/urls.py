@@ -13,6 +13,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("console/", include("xuexi.organizations.urls")),
     path("join/", include("xuexi.organizations.join_urls")),
     path("points/", include("xuexi.points.urls")),
+    path("quizzes/", include("xuexi.quizzes.urls")),
     path("", include("xuexi.content.urls")),
     path("", include("xuexi.web.urls")),
 ]

@@ -1,7 +1,14 @@
-"""The question bank's writes: create, edit (a new version), activate, retire.
+"""The question bank's writes: create, edit (a new version), activate, retire; categories; the
+Excel import's all-or-nothing write.
 
 ``question_clean`` checks one question's data the same way for the console form, the API and
 the Excel import, and answers with Chinese messages per field.
+
+Every write takes the ``actor`` and refuses anyone but a platform operator
+(``xuexi.quizzes.access``) before it reads anything, so a page or endpoint that forgot to ask
+still cannot change the bank. ``actor=None`` is the system itself (demo data, management
+commands): no page or API passes it. Each write done by an operator leaves an audit entry
+filed under his root node.
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ from xuexi.content.models import Item
 from xuexi.core.audit import audit_record
 from xuexi.core.errors import ValidationFailed
 from xuexi.core.time import now
+from xuexi.organizations.models import Organization
+from xuexi.quizzes.access import require_bank_operator
 from xuexi.quizzes.models import Category, Question, QuestionStatus, QuestionType, QuestionVersion
 
 OPTION_KEYS = "ABCDEFGH"
@@ -26,6 +35,7 @@ BLANK = re.compile(r"_{2,}|（\s*）|\(\s*\)")  # ____ or （ ） marks a blank 
 TRUE_FALSE_WORDS = {k: ["T"] for k in ("T", "正确", "对", "√")} | {
     k: ["F"] for k in ("F", "错误", "错", "×")
 }
+WRITE_BATCH = 500
 LIMITS = {"stem": 500, "option": 200, "explanation": 1000, "hint": 2000, "variant": 100}
 
 
@@ -57,7 +67,8 @@ def question_clean(data: dict[str, Any]) -> CleanQuestion:
     A, B, … in order), answer (option keys for choice types — a string like "AC" or a list;
     T/F or 正确/错误 for true-false; for fill-in a list of blanks, each a list of accepted
     variants or a string with variants separated by "|"), explanation, hint, hint_item_id,
-    difficulty 1–5, tags, supplier, recommender, origin.
+    difficulty 1–5, tags, supplier, recommender, origin. ``hint_item`` (an Item) may stand
+    for ``hint_item_id`` when the caller has fetched it already.
     """
     errors: dict[str, str] = {}
     type_ = _text(data, "type")
@@ -129,8 +140,9 @@ def question_clean(data: dict[str, Any]) -> CleanQuestion:
         errors["explanation"] = _("解析过长。")
     if len(hint) > LIMITS["hint"]:
         errors["hint"] = _("出题依据过长。")
-    hint_item = None
-    if data.get("hint_item_id"):
+    given = data.get("hint_item")  # an Item the caller fetched already (the import, in bulk)
+    hint_item = given if isinstance(given, Item) else None
+    if hint_item is None and data.get("hint_item_id"):
         hint_item = Item.objects.filter(pk=data["hint_item_id"]).first()
         if hint_item is None:
             errors["hint_item_id"] = _("出处文章不存在。")
@@ -159,8 +171,8 @@ def question_clean(data: dict[str, Any]) -> CleanQuestion:
     )
 
 
-def _version(question: Question, clean: CleanQuestion, number: int) -> QuestionVersion:
-    return QuestionVersion.objects.create(
+def _unsaved_version(question: Question, clean: CleanQuestion, number: int) -> QuestionVersion:
+    return QuestionVersion(
         question=question,
         number=number,
         stem=clean.stem,
@@ -172,12 +184,19 @@ def _version(question: Question, clean: CleanQuestion, number: int) -> QuestionV
     )
 
 
-@transaction.atomic
-def question_create(
-    *, actor: User | None, data: dict[str, Any], status: str = QuestionStatus.ACTIVE
-) -> Question:
-    clean = question_clean(data)
-    question = Question.objects.create(
+def _version(question: Question, clean: CleanQuestion, number: int) -> QuestionVersion:
+    version = _unsaved_version(question, clean, number)
+    version.save(force_insert=True)
+    return version
+
+
+def _operator_root(actor: User | None) -> Organization | None:
+    """The operator's root node (``Forbidden`` for anyone else); None for the system."""
+    return None if actor is None else require_bank_operator(actor)
+
+
+def _unsaved_question(*, actor: User | None, clean: CleanQuestion, status: str) -> Question:
+    return Question(
         type=clean.type,
         category=clean.category,
         tags=clean.tags,
@@ -189,22 +208,111 @@ def question_create(
         draw_key=random.random(),  # noqa: S311 - a draw, not a secret
         created_by=actor,
     )
+
+
+def _new_question(*, actor: User | None, clean: CleanQuestion, status: str) -> Question:
+    question = _unsaved_question(actor=actor, clean=clean, status=status)
+    question.save(force_insert=True)
     question.current = _version(question, clean, 1)
     question.save(update_fields=["current"])
     return question
 
 
+def _new_questions(*, actor: User | None, creates: list[ImportCreate]) -> list[int]:
+    """``_new_question`` for many at once: three statements a batch, not three a question."""
+    questions = Question.objects.bulk_create(
+        [_unsaved_question(actor=actor, clean=item.clean, status=item.status) for item in creates],
+        batch_size=WRITE_BATCH,
+    )
+    versions = QuestionVersion.objects.bulk_create(
+        [
+            _unsaved_version(question, item.clean, 1)
+            for question, item in zip(questions, creates, strict=True)
+        ],
+        batch_size=WRITE_BATCH,
+    )
+    for question, version in zip(questions, versions, strict=True):
+        question.current = version
+    Question.objects.bulk_update(questions, ["current"], batch_size=WRITE_BATCH)
+    return [question.pk for question in questions]
+
+
 @transaction.atomic
-def question_update(*, actor: User, question: Question, data: dict[str, Any]) -> Question:
-    """Edit a question: what it asks becomes a new version (attempts keep the one they asked);
-    the type never changes (make a new question instead)."""
-    question = Question.objects.select_for_update().get(pk=question.pk)
-    clean = question_clean({**data, "type": question.type})
-    number = (
-        question.versions.order_by("-number").values_list("number", flat=True).first() or 0
-    ) + 1
-    before = {"version": number - 1}
-    question.current = _version(question, clean, number)
+def question_create(
+    *,
+    actor: User | None,
+    data: dict[str, Any],
+    status: str = QuestionStatus.ACTIVE,
+    ip: str | None = None,
+) -> Question:
+    root = _operator_root(actor)
+    if status not in QuestionStatus.values:
+        raise ValidationFailed({"status": _("状态无效。")})
+    question = _new_question(actor=actor, clean=question_clean(data), status=status)
+    if actor is not None:
+        audit_record(
+            actor=actor,
+            action="question.create",
+            target=question,
+            organization=root,
+            after={"status": status, "type": question.type, "category": question.category.name},
+            ip=ip,
+        )
+    return question
+
+
+def question_content_changed(version: QuestionVersion | None, clean: CleanQuestion) -> bool:
+    """Whether ``clean`` asks something else than ``version``: a new version is due."""
+    if version is None:
+        return True
+    return (
+        version.stem != clean.stem
+        or version.options != clean.options
+        or version.answer != clean.answer
+        or version.explanation != clean.explanation
+        or version.hint != clean.hint
+        or version.hint_item_id != (clean.hint_item.pk if clean.hint_item else None)
+    )
+
+
+def _describing_fields(question: Question) -> dict[str, Any]:
+    return {
+        "category": question.category_id,
+        "tags": question.tags,
+        "difficulty": question.difficulty,
+        "supplier": question.supplier,
+        "recommender": question.recommender,
+        "origin": question.origin,
+    }
+
+
+def question_differs(question: Question, clean: CleanQuestion) -> bool:
+    """Whether saving ``clean`` would change ``question`` at all: a new version, or one of
+    its describing fields (category, tags, difficulty, provenance)."""
+    wanted = {
+        "category": clean.category.pk,
+        "tags": clean.tags,
+        "difficulty": clean.difficulty,
+        "supplier": clean.supplier,
+        "recommender": clean.recommender,
+        "origin": clean.origin,
+    }
+    return question_content_changed(question.current, clean) or (
+        _describing_fields(question) != wanted
+    )
+
+
+def _revise(question: Question, clean: CleanQuestion) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Apply ``clean`` to a locked ``question``: a new version when what it asks changed, the
+    describing fields in place. Returns what changed, before and after (empty: nothing)."""
+    before, after = _describing_fields(question), {}
+    if question_content_changed(question.current, clean):
+        number = (
+            question.versions.order_by("-number").values_list("number", flat=True).first() or 0
+        ) + 1
+        before["version"] = number - 1
+        after["version"] = number
+        question.current = _version(question, clean, number)
     question.category = clean.category
     question.tags, question.difficulty = clean.tags, clean.difficulty
     question.supplier, question.recommender, question.origin = (
@@ -212,30 +320,224 @@ def question_update(*, actor: User, question: Question, data: dict[str, Any]) ->
         clean.recommender,
         clean.origin,
     )
-    question.updated_at = now()
-    question.save()
-    audit_record(
-        actor=actor,
-        action="question.update",
-        target=question,
-        before=before,
-        after={"version": number},
+    after.update({k: v for k, v in _describing_fields(question).items() if before.get(k) != v})
+    before = {k: v for k, v in before.items() if k in after}
+    if after:
+        question.updated_at = now()
+        question.save()
+    return before, after
+
+
+@transaction.atomic
+def question_update(
+    *, actor: User | None, question: Question, data: dict[str, Any], ip: str | None = None
+) -> Question:
+    """Edit a question: what it asks becomes a new version (attempts keep the one they asked);
+    the type never changes (make a new question instead). Saving the same content again
+    writes no version and no audit entry."""
+    root = _operator_root(actor)
+    # FOR UPDATE OF the question only: PostgreSQL refuses to lock the nullable side of the
+    # outer join to its current version.
+    question = (
+        Question.objects.select_for_update(of=("self",))
+        .select_related("current")
+        .get(pk=question.pk)
     )
+    clean = question_clean({**data, "type": question.type})
+    before, after = _revise(question, clean)
+    if after and actor is not None:
+        audit_record(
+            actor=actor,
+            action="question.update",
+            target=question,
+            organization=root,
+            before=before,
+            after=after,
+            ip=ip,
+        )
     return question
 
 
 @transaction.atomic
-def question_set_status(*, actor: User, question: Question, status: str) -> Question:
+def question_set_status(
+    *, actor: User | None, question: Question, status: str, ip: str | None = None
+) -> Question:
+    """启用 / 停用 / back to 草稿. Only active questions are drawn into daily and challenge
+    quizzes; a paper keeps the questions it was published with whatever their status."""
+    root = _operator_root(actor)
     if status not in QuestionStatus.values:
         raise ValidationFailed({"status": _("状态无效。")})
-    before = question.status
-    Question.objects.filter(pk=question.pk).update(status=status, updated_at=now())
+    before = (
+        Question.objects.select_for_update().values_list("status", flat=True).get(pk=question.pk)
+    )
     question.status = status
+    if before == status:
+        return question
+    Question.objects.filter(pk=question.pk).update(status=status, updated_at=now())
+    if actor is not None:
+        audit_record(
+            actor=actor,
+            action="question.status",
+            target=question,
+            organization=root,
+            before={"status": before},
+            after={"status": status},
+            ip=ip,
+        )
+    return question
+
+
+# --- categories ------------------------------------------------------------------------------
+
+CATEGORY_NAME_LIMIT = 40
+
+
+def _category_name(name: str, *, keep: Category | None = None) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationFailed({"name": _("请填写分类名称。")})
+    if len(name) > CATEGORY_NAME_LIMIT:
+        raise ValidationFailed(
+            {"name": _("分类名称不能超过 %(n)d 个字。") % {"n": CATEGORY_NAME_LIMIT}}
+        )
+    taken = Category.objects.filter(name=name)
+    if keep is not None:
+        taken = taken.exclude(pk=keep.pk)
+    if taken.exists():
+        raise ValidationFailed({"name": _("已有同名的分类「%(name)s」。") % {"name": name}})
+    return name
+
+
+@transaction.atomic
+def category_create(*, actor: User | None, name: str, ip: str | None = None) -> Category:
+    """A new category, last in the order."""
+    root = _operator_root(actor)
+    name = _category_name(name)
+    last = Category.objects.order_by("-position").values_list("position", flat=True).first()
+    category = Category.objects.create(name=name, position=(last or 0) + 1)
+    if actor is not None:
+        audit_record(
+            actor=actor,
+            action="question_category.create",
+            target=category,
+            organization=root,
+            after={"name": name},
+            ip=ip,
+        )
+    return category
+
+
+@transaction.atomic
+def category_rename(
+    *, actor: User | None, category: Category, name: str, ip: str | None = None
+) -> Category:
+    root = _operator_root(actor)
+    category = Category.objects.select_for_update().get(pk=category.pk)
+    name = _category_name(name, keep=category)
+    if name == category.name:
+        return category
+    before = category.name
+    category.name = name
+    category.save(update_fields=["name"])
+    if actor is not None:
+        audit_record(
+            actor=actor,
+            action="question_category.rename",
+            target=category,
+            organization=root,
+            before={"name": before},
+            after={"name": name},
+            ip=ip,
+        )
+    return category
+
+
+# --- the Excel import's write ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportCreate:
+    row: int
+    clean: CleanQuestion
+    status: str
+
+
+@dataclass(frozen=True)
+class ImportUpdate:
+    row: int
+    question_id: int
+    clean: CleanQuestion
+    status: str
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: list[int]  # question ids, in the file's order
+    updated: list[int]
+    unchanged: int
+
+
+@transaction.atomic
+def questions_import(
+    *,
+    actor: User | None,
+    creates: list[ImportCreate],
+    updates: list[ImportUpdate],
+    unchanged: int = 0,
+    file_name: str = "",
+    ip: str | None = None,
+) -> ImportResult:
+    """Write a checked import: new questions, and new versions or new describing fields of
+    existing ones, with one ``question.import`` audit entry.
+
+    ``xuexi.quizzes.excel.bank_import`` checks the rows and calls this in one transaction,
+    so that nothing is written unless every row passed. The questions updated are locked in
+    id order, so that an edit from the console waits for the import or the import for it.
+    """
+    root = _operator_root(actor)
+    created = _new_questions(actor=actor, creates=creates)
+    locked = (
+        Question.objects.select_for_update(of=("self",))
+        .select_related("current")
+        .in_bulk(sorted(item.question_id for item in updates))
+    )
+    updated: list[int] = []
+    moment = now()
+    for item in updates:
+        question = locked[item.question_id]
+        _before, after = _revise(question, item.clean)
+        if question.status != item.status:
+            Question.objects.filter(pk=question.pk).update(status=item.status, updated_at=moment)
+            after["status"] = item.status
+        if after:
+            updated.append(question.pk)
     audit_record(
         actor=actor,
-        action="question.status",
-        target=question,
-        before={"status": before},
-        after={"status": status},
+        action="question.import",
+        target_type="question",
+        target_label=file_name[:200],
+        organization=root,
+        after={
+            "file": file_name[:200],
+            "created": len(created),
+            "updated": len(updated),
+            "unchanged": unchanged + len(updates) - len(updated),
+            "created_ids": _id_ranges(created),
+            "updated_ids": _id_ranges(updated),
+        },
+        ip=ip,
     )
-    return question
+    return ImportResult(
+        created=created, updated=updated, unchanged=unchanged + len(updates) - len(updated)
+    )
+
+
+def _id_ranges(ids: list[int]) -> str:
+    """``[3, 4, 5, 9]`` → ``"3-5,9"``: an import's ids, short enough for the audit log."""
+    runs: list[list[int]] = []
+    for value in sorted(ids):
+        if runs and runs[-1][1] == value - 1:
+            runs[-1][1] = value
+        else:
+            runs.append([value, value])
+    return ",".join(str(first) if first == last else f"{first}-{last}" for first, last in runs)

@@ -38,7 +38,8 @@ def option_keys(type_: str, options: list[dict[str, Any]]) -> list[str]:
 
 def clean_answer(type_: str, options: list[dict[str, Any]], blanks: int, raw: Any) -> list[str]:
     """The answer as a list of strings, or ``ValidationFailed`` for a malformed one."""
-    if not isinstance(raw, list) or not all(isinstance(part, str) for part in raw):
+    # NUL cannot be stored in PostgreSQL's jsonb: refused as malformed, not failed on write.
+    if not isinstance(raw, list) or not all(isinstance(p, str) and "\x00" not in p for p in raw):
         raise ValidationFailed({"answer": _("答案格式不正确。")})
     if type_ == QuestionType.FILL:
         if len(raw) != blanks:

@@ -177,6 +177,7 @@ class AttemptKind(models.TextChoices):
     WEEKLY = "weekly", _("每周答题")
     SPECIAL = "special", _("专项答题")
     CHALLENGE = "challenge", _("挑战答题")
+    PRACTICE = "practice", _("错题练习")  # from the wrong-answer book; never scores
 
 
 class AttemptState(models.TextChoices):

@@ -5,10 +5,14 @@
   bank allows); weekly — the week's set (one scoring attempt, later ones are practice);
   special — a timed paper, resumed while its time runs; challenge — one question at a time.
 - ``attempt_answer`` grades one answer on the server and answers with the correct answer and
-  the explanation. Late answers (after the deadline or a challenge question's timer) are wrong.
+  the explanation. After the attempt's deadline answers are refused (409 ``time_up``,
+  nothing recorded: the member hands it in); after a challenge question's timer they are wrong.
   An answer faster than a person can read the question is flagged for the integrity review.
 - ``attempt_finish`` closes the attempt once and pays through ``points_award`` with the
   attempt as the source; calling it again answers the same and pays nothing.
+- ``attempt_timeout`` records a challenge question whose timer ran out on the page;
+  ``practice_start`` issues a practice set from the wrong-answer book (never scoring; a right
+  answer there marks the question mastered).
 
 Each write locks the attempt row, so two answers to one attempt never race.
 """
@@ -156,6 +160,8 @@ def _draw(member: User, count: int) -> list[Question]:
     chosen: list[Question] = []
     start = random.random()  # noqa: S311 - a draw, not a secret
     for window in (active.filter(draw_key__gte=start), active.filter(draw_key__lt=start)):
+        if len(chosen) == count:  # the first window sufficed: no query for the second
+            break
         for question in window.order_by("draw_key")[: count + len(recent)]:
             if question.pk not in recent and len(chosen) < count:
                 chosen.append(question)
@@ -211,7 +217,7 @@ def _open_attempt(member: User, kind: str, paper: Paper | None) -> Attempt | Non
 
 def attempt_start(*, member: User, kind: str, paper_id: int | None = None) -> Attempt:
     """Issue an attempt (or resume the open one of a paper); see the module docstring."""
-    if kind not in AttemptKind.values:
+    if kind not in AttemptKind.values or kind == AttemptKind.PRACTICE:  # see practice_start
         raise ValidationFailed({"kind": _("答题类型无效。")})
     paper = _paper_of(kind, paper_id) if kind in (PaperKind.WEEKLY, PaperKind.SPECIAL) else None
     if paper is not None:
@@ -250,6 +256,7 @@ def _locked_attempt(member: User, attempt_id: int) -> Attempt:
     attempt = Attempt.objects.select_for_update().filter(pk=attempt_id, member=member).first()
     if attempt is None:
         raise NotFound(_("找不到该答题记录。"))
+    attempt.member = member  # it is this member's (filtered above): no query to load it again
     return attempt
 
 
@@ -285,6 +292,12 @@ def attempt_answer(*, member: User, attempt_id: int, question_id: int, answer: A
             raise Conflict(_("这道题已经作答。"), code="already_answered")
         if attempt.kind == AttemptKind.CHALLENGE and attempt.ended_by_wrong:
             raise Conflict(_("本轮挑战已经结束。"), code="round_over")
+        # Past the attempt's own time limit nothing more is taken (the member hands it in);
+        # a challenge question's timer is different: a late answer there is graded wrong.
+        if attempt.deadline is not None and now() > attempt.deadline + dt.timedelta(
+            seconds=GRACE_SECONDS
+        ):
+            raise Conflict(_("答题时间已到，请交卷。"), code="time_up")
         version, question_type = row.version, row.question.type
         given = grading.clean_answer(
             question_type,
@@ -314,6 +327,8 @@ def attempt_answer(*, member: User, attempt_id: int, question_id: int, answer: A
             attempt.correct_count += 1
         else:
             _remember_wrong(member.pk, row.question_id, moment)
+        if correct and attempt.kind == AttemptKind.PRACTICE:
+            _master(member.pk, row.question_id, moment)
         result = AnswerResult(
             correct=correct,
             correct_answer=version.answer,
@@ -437,3 +452,100 @@ def _result(attempt: Attempt) -> FinishResult:
         points_awarded=attempt.points_awarded,
         scoring=attempt.scoring,
     )
+
+
+# --- the member's clocks, timeouts and the wrong-answer book's practice ----------------------
+
+PRACTICE_SIZE = 10  # questions in one practice set from the wrong-answer book
+
+
+def challenge_seconds() -> int:
+    """Seconds a challenge question may take (``QUIZ_CHALLENGE_SECONDS``), grace not counted."""
+    return _setting("QUIZ_CHALLENGE_SECONDS", CHALLENGE_SECONDS)
+
+
+def question_deadline(attempt: Attempt, issued_at: dt.datetime | None) -> dt.datetime | None:
+    """When the answer to a question issued at ``issued_at`` is due by the server's clock: a
+    challenge question's own timer, else the attempt's deadline (None: no limit)."""
+    if attempt.kind == AttemptKind.CHALLENGE and issued_at is not None:
+        own = issued_at + dt.timedelta(seconds=challenge_seconds())
+        return min(own, attempt.deadline) if attempt.deadline is not None else own
+    return attempt.deadline
+
+
+def _master(member_id: int, question_id: int, moment: dt.datetime) -> None:
+    WrongAnswer.objects.filter(
+        member_id=member_id, question_id=question_id, mastered_at__isnull=True
+    ).update(mastered_at=moment)
+
+
+def attempt_timeout(*, member: User, attempt_id: int, question_id: int) -> AnswerResult:
+    """Challenge: the question's timer ran out on the page (or the member gave it up). It is
+    recorded as answered wrong with no answer given (``late`` once the server's own timer has
+    passed) and answered like any wrong answer: the correct answer, the explanation, then the
+    revive or the end of the round. The server does not wait for its own timer: giving up
+    early gains nothing that a wrong answer would not. Locks the attempt row."""
+    with transaction.atomic():
+        attempt = _locked_attempt(member, attempt_id)
+        if attempt.state != AttemptState.OPEN:
+            raise Conflict(_("本次答题已经交卷。"), code="attempt_finished")
+        if attempt.kind != AttemptKind.CHALLENGE:
+            raise Conflict(_("只有挑战答题按题计时。"), code="no_question_timer")
+        row = (
+            AttemptQuestion.objects.select_related("version", "question")
+            .filter(attempt=attempt, pk=question_id)
+            .first()
+        )
+        if row is None or row.issued_at is None:
+            raise NotFound(_("本次答题中没有这道题。"))
+        if row.answered_at is not None:
+            raise Conflict(_("这道题已经作答。"), code="already_answered")
+        if attempt.ended_by_wrong:
+            raise Conflict(_("本轮挑战已经结束。"), code="round_over")
+        moment = now()
+        due = question_deadline(attempt, row.issued_at)
+        row.answer, row.answered_at, row.correct = [], moment, False
+        row.late = due is not None and moment > due
+        row.save(update_fields=["answer", "answered_at", "correct", "late"])
+        _remember_wrong(member.pk, row.question_id, moment)
+        result = AnswerResult(
+            correct=False,
+            correct_answer=row.version.answer,
+            explanation=row.version.explanation,
+            late=row.late,
+        )
+        return _challenge_next(attempt, row, result)
+
+
+def practice_start(*, member: User, category_id: int | None = None) -> Attempt:
+    """A practice set (错题练习) from the member's wrong-answer book: up to ``PRACTICE_SIZE``
+    questions not yet mastered — of one category if ``category_id`` is given — the most
+    recently missed first, each asked in its current version; retired questions are left out.
+
+    A practice attempt never scores. A question answered right in it is marked mastered
+    (``WrongAnswer.mastered_at``) and leaves the book's list to review; answering it wrong
+    again, anywhere, puts it back (``_remember_wrong``). Starts count against the same hourly
+    limit as every other quiz; an empty book is refused (409 ``book_empty``) without counting.
+    """
+    book = WrongAnswer.objects.filter(
+        member=member,
+        mastered_at__isnull=True,
+        question__status=QuestionStatus.ACTIVE,
+        question__current__isnull=False,
+    )
+    if category_id is not None:
+        book = book.filter(question__category_id=category_id)
+    rows = book.select_related("question").order_by("-last_wrong_at", "-id")[:PRACTICE_SIZE]
+    questions = [row.question for row in rows]
+    if not questions:
+        raise Conflict(_("错题本中暂无需要练习的题目。"), code="book_empty")
+    ratelimit.hit(_starts_limit(member))
+    with transaction.atomic():
+        attempt = Attempt.objects.create(
+            member=member,
+            kind=AttemptKind.PRACTICE,
+            scoring=False,
+            question_count=len(questions),
+        )
+        _issue(attempt, questions)
+    return attempt

@@ -18,6 +18,7 @@ from xuexi.organizations.selectors import (
     organization_path_names,
     role_grants_of,
 )
+from xuexi.quizzes import views as quiz_pages
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -34,7 +35,9 @@ def videos(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def quizzes(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/quizzes.html")
+    """答题: the four kinds, the weekly sets and special papers, accuracy and 错题本 (drawn by
+    ``xuexi.quizzes.views.home_page``)."""
+    return quiz_pages.home_page(request)
 
 
 @login_required

@@ -183,9 +183,10 @@ def test_special_runs_on_the_server_clock_and_resumes(member):
     with time_machine.travel(now() + dt.timedelta(seconds=300), tick=False):
         assert attempt_start(member=member, kind="special", paper_id=special.pk).pk == attempt.pk
     with time_machine.travel(now() + dt.timedelta(seconds=700), tick=False):
-        late = answer_all(member, attempt, rows=rows[3:4])[0]
-        assert late.late
-        assert not late.correct
+        with pytest.raises(Conflict) as refused:  # past the deadline: refused, not recorded
+            answer_all(member, attempt, rows=rows[3:4])
+        assert refused.value.code == "time_up"
+        assert not AttemptQuestion.objects.filter(pk=rows[3].pk, answered_at__isnull=False)
         result = attempt_finish(member=member, attempt_id=attempt.pk)
     assert (result.correct_count, result.score) == (3, 30)
     assert result.points_awarded == 3
