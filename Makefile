@@ -23,8 +23,19 @@ $(VENV)/.dev: requirements/dev.lock | $(BIN)/python
 	$(BIN)/pip install -q --disable-pip-version-check --require-hashes -r requirements/dev.lock
 	touch $(VENV)/.base $@
 
-install: $(VENV)/.base
-install-dev: $(VENV)/.dev
+# Browser libraries come from npm, pinned by package-lock.json, and are served by the project
+# (no CDN, ADR 0012): `npm ci` when they are missing or the lock changed, then only the built
+# files the pages load are copied to vendor/ (a STATICFILES_DIRS entry).
+ECHARTS_JS := vendor/echarts/echarts.min.js
+node_modules/echarts/dist/echarts.min.js: package.json package-lock.json
+	npm ci --omit=dev --no-audit --no-fund
+	touch $@
+$(ECHARTS_JS): node_modules/echarts/dist/echarts.min.js
+	mkdir -p $(dir $@)
+	cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE $(dir $@)
+
+install: $(VENV)/.base $(ECHARTS_JS)
+install-dev: $(VENV)/.dev $(ECHARTS_JS)
 
 migrate: install
 	$(MANAGE) migrate --no-input -v 0
@@ -69,21 +80,28 @@ format: install-dev
 
 ## make bench — province-scale benchmarks on PostgreSQL: generates the data when missing or of
 ## another scale (BENCH_SCALE=1.0 is the whole province, 5.4 M members), then prints the tables
-## (organisations, then points, then content); BENCH_REDIS_URL=redis://…/14 also ranks on Redis;
+## (organisations, then points, then reports, then content; then quizzes on a database of its own,
+## BENCH_QUIZ_DATABASE_URL); BENCH_REDIS_URL=redis://…/14 also ranks on Redis;
 ## the content benchmark serves pages with granian and loads them with wrk (scripts/bench-deps.sh)
 BENCH_SCALE ?= 0.05
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/xuexi_bench
 BENCH_REDIS_URL ?=
 BENCH_CONTENT_REDIS_URL ?= redis://127.0.0.1:6379/12
+# The quiz benchmark's own database (a bench province and a 100,000-question bank), so that its
+# attempts and points never mix with the points and reports benchmarks' ledger.
+BENCH_QUIZ_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/xuexi_bench_quiz
 .PHONY: bench
 bench: install
 	$(BIN)/python -m bench.generate --if-needed --scale $(BENCH_SCALE) --database-url $(BENCH_DATABASE_URL)
 	$(BIN)/python -m bench.organizations --database-url $(BENCH_DATABASE_URL)
 	$(BIN)/python -m bench.points --database-url $(BENCH_DATABASE_URL) \
 	  $(if $(BENCH_REDIS_URL),--redis-url $(BENCH_REDIS_URL))
+	$(BIN)/python -m bench.reports --database-url $(BENCH_DATABASE_URL)
 	@scripts/bench-deps.sh
 	$(BIN)/python -m bench.content --database-url $(BENCH_DATABASE_URL) \
 	  --redis-url "$(BENCH_CONTENT_REDIS_URL)"
+	$(BIN)/python -m bench.generate --if-needed --scale $(BENCH_SCALE) --database-url $(BENCH_QUIZ_DATABASE_URL)
+	$(BIN)/python -m bench.quizzes --database-url $(BENCH_QUIZ_DATABASE_URL)
 
 ## Production-style background jobs (needs REDIS_URL)
 worker: install
@@ -101,4 +119,4 @@ lock:
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -q -o requirements/dev.lock
 
 clean:
-	rm -rf $(VENV) var/static .mypy_cache .ruff_cache
+	rm -rf $(VENV) var/static .mypy_cache .ruff_cache node_modules vendor/echarts

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "xuexi.points",
     "xuexi.content",
     "xuexi.quizzes",
+    "xuexi.reports",
     "xuexi.api",
     "xuexi.web",
 ]
@@ -185,6 +186,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=0, minute=10),
         "options": {"expires": 6 * 3600},
     },
+    # Reports: today's live figures, then the close that makes yesterday final (docs/reports.md).
+    "reports-refresh-today": {
+        "task": "xuexi.reports.tasks.reports_refresh_today",
+        "schedule": timedelta(minutes=5),
+        "options": {"expires": 4 * 60},
+    },
+    "reports-close-nightly": {
+        "task": "xuexi.reports.tasks.reports_close_nightly",
+        "schedule": crontab(hour=0, minute=20),
+        "options": {"expires": 6 * 3600},
+    },
 }
 
 # --- Auth -----------------------------------------------------------------------
@@ -262,6 +274,16 @@ XUEXI_EXPORTS_PER_DAY = env.int("XUEXI_EXPORTS_PER_DAY", default=20)
 # attendee (docs/rankings.md); the offline_activity rule's daily cap still applies on top.
 XUEXI_ACTIVITY_MAX_POINTS = env.int("XUEXI_ACTIVITY_MAX_POINTS", default=10)
 
+# Reports (docs/reports.md): how old today's live figures may be before they are recomputed,
+# and whether a read computes what is missing or stale itself — on in the embedded default,
+# which has no worker or beat; in production the beat jobs (CELERY_BEAT_SCHEDULE) keep them.
+XUEXI_REPORTS_LIVE_SECONDS = env.int("XUEXI_REPORTS_LIVE_SECONDS", default=300)
+XUEXI_REPORTS_COMPUTE_ON_READ = env.bool(
+    "XUEXI_REPORTS_COMPUTE_ON_READ", default=CELERY_TASK_ALWAYS_EAGER
+)
+# Member rows per list sheet of a report workbook (a bulk personal-data export, S13).
+XUEXI_REPORTS_EXPORT_MAX_ROWS = env.int("XUEXI_REPORTS_EXPORT_MAX_ROWS", default=20_000)
+
 # Requests may come through a reverse proxy: how many trusted proxies add X-Forwarded-For.
 XUEXI_TRUSTED_PROXY_COUNT = env.int("XUEXI_TRUSTED_PROXY_COUNT", default=0)
 
@@ -275,6 +297,8 @@ USE_TZ = True
 
 # --- Static and media ---------------------------------------------------------------------
 STATIC_URL = "/static/"
+# Browser libraries installed from npm and copied here by `make install` (ADR 0012).
+STATICFILES_DIRS = [("vendor", BASE_DIR / "vendor")]
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_URL = "/media/"

@@ -65,4 +65,6 @@ urlpatterns = [
     path("", include("xuexi.organizations.roster_urls")),
     path("points/", include("xuexi.points.console_urls")),
     path("content/", include("xuexi.content.console_urls")),
+    path("quizzes/", include("xuexi.quizzes.console_urls")),
+    path("reports/", include("xuexi.reports.urls")),
 ]

@@ -99,3 +99,53 @@ def test_a_member_without_a_role_reaches_no_organisation(personas):
 
     with pytest.raises(Forbidden):
         access_organization_as_admin(personas["member"], personas["orgs"]["branch_a"].pk)
+
+
+# --- reports (docs/reports.md): routes on a node, asked of county A and of branch A1 ---------
+# Administrators whose scope holds the node get 200, the sibling county's administrator 404
+# (existence is private), anyone without an administrative role 403.
+
+REPORT_ROUTES = [
+    "/api/v1/organizations/{id}/reports/daily",
+    "/api/v1/organizations/{id}/reports/members?status=not_learned",
+    "/api/v1/organizations/{id}/reports/daily.xlsx",
+    "/console/reports/organizations/{id}/",
+    "/console/reports/organizations/{id}/members/?status=unregistered",
+    "/console/reports/organizations/{id}/daily.xlsx",
+]
+REPORT_EXPECTED = {
+    # persona: (county A, branch A1)
+    "operator": (200, 200),
+    "province_admin": (200, 200),
+    "county_admin": (200, 200),
+    "outsider": (404, 404),
+    "branch_admin": (404, 200),
+    "member": (403, 403),
+    "stranger": (403, 403),
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("route", REPORT_ROUTES)
+def test_report_routes_answer_each_persona_as_the_matrix_says(client, personas, persona, route):
+    client.force_login(personas[persona])
+    for node, expected in zip(("county_a", "branch_a"), REPORT_EXPECTED[persona], strict=True):
+        url = route.format(id=personas["orgs"][node].pk)
+        assert client.get(url).status_code == expected, (persona, url)
+
+
+@pytest.mark.parametrize("route", REPORT_ROUTES)
+def test_report_routes_refuse_anonymous_visitors(client, personas, route):
+    response = client.get(route.format(id=personas["orgs"]["county_a"].pk))
+    assert response.status_code in (302, 401)
+
+
+def test_the_reports_index_leads_each_administrator_to_his_own_top_node(client, personas):
+    for persona, node in (("county_admin", "county_a"), ("branch_admin", "branch_a")):
+        client.force_login(personas[persona])
+        response = client.get("/console/reports/")
+        assert (
+            response["Location"] == f"/console/reports/organizations/{personas['orgs'][node].pk}/"
+        )
+    client.force_login(personas["member"])
+    assert client.get("/console/reports/").status_code == 403

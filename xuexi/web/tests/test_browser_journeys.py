@@ -251,7 +251,7 @@ def test_a_member_signs_in_with_an_sms_code(visit: Any, sms_outbox: Any, size: s
     v.shot("03-home-signed-in")
 
     v.main_nav_link("答题").click()
-    expect(page.get_by_text("答题功能开放后")).to_be_visible()
+    expect(page.get_by_role("heading", name="每日答题")).to_be_visible()
     v.shot("04-quizzes")
     v.main_nav_link("视频").click()
     expect(page.get_by_text("暂无视频")).to_be_visible()
@@ -362,7 +362,16 @@ def test_an_administrator_reads_the_login_log(visit: Any, size: str) -> None:
     page.get_by_role("link", name=re.compile("登录日志")).click()
     expect(page.get_by_role("heading", name="登录日志")).to_be_visible()
     expect(page.get_by_role("navigation", name="管理菜单").get_by_role("link")).to_have_text(
-        ["组织与成员", re.compile("入组审核"), "操作日志", "积分与活动", "积分排行", "登录日志"]
+        [
+            "组织与成员",
+            re.compile("入组审核"),
+            "操作日志",
+            "积分与活动",
+            "积分排行",
+            "积分规则",
+            "学习报表",
+            "登录日志",
+        ]
     )
     expect(page.get_by_text("135****5678").first).to_be_visible()
     assert "13512345678" not in page.content()

@@ -129,6 +129,7 @@ def test_an_administrator_manages_his_county_in_the_console(visit: Any, size: st
             "积分与活动",
             "积分排行",
             "积分规则",
+            "学习报表",
             "登录日志",
         ]
     )

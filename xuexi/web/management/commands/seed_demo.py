@@ -17,6 +17,8 @@ from django.db import transaction
 from xuexi.content import demo as content_demo
 from xuexi.organizations import demo as organizations_demo
 from xuexi.points import demo as points_demo
+from xuexi.quizzes import demo as quizzes_demo
+from xuexi.reports import demo as reports_demo
 
 
 def _width(text: str) -> int:
@@ -46,6 +48,8 @@ class Command(BaseCommand):
                 # Later domains add their demo here, in layer order, inside the same transaction.
                 points_demo.points_demo_seed()
                 content_demo.seed_content()  # after points: history follows the demo logins
+                quizzes_demo.seed_quizzes()  # the bank, this week's set, two special papers
+                reports_demo.reports_demo_seed()  # last: closes the 30 days of history
                 elapsed = time.perf_counter() - started
                 self.stdout.write(self.style.SUCCESS(f"演示数据已装入，用时 {elapsed:.1f} 秒。"))
         self._print_summary()
@@ -59,6 +63,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(points_demo.points_demo_summary().line())
         self.stdout.write(content_demo.content_demo_summary().line())
+        self.stdout.write(quizzes_demo.quizzes_demo_summary().line())
+        self.stdout.write(reports_demo.reports_demo_summary().line())
         rows = organizations_demo.demo_account_rows()
         if not rows:
             return
