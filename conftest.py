@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,20 @@ def _fresh_cache() -> Iterator[None]:
     yield
     _cache_clear()
     ruleset_cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _own_ranking_keys(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The Redis rankings live beside the cache, not in it: each test writes them under a key
+    prefix of its own (no test, worker or earlier run sees another's sets), dropped after it."""
+    from django.conf import settings
+
+    from xuexi.points import rankings
+
+    monkeypatch.setattr(rankings, "KEY_PREFIX", f"test:rk:{uuid.uuid4().hex}")
+    yield
+    if settings.REDIS_URL:
+        rankings.rankings_forget()
 
 
 @pytest.fixture(autouse=True)
