@@ -14,7 +14,7 @@ from typing import Any, cast
 from django import forms
 from django.forms.boundfield import BoundField
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from xuexi.accounts.forms import ServiceForm
 from xuexi.core.errors import DomainError, ValidationFailed
@@ -92,7 +92,10 @@ class QuestionForm(ServiceForm):
     )
     truth = forms.ChoiceField(
         label=gettext_lazy("正确答案"),
-        choices=[("T", gettext_lazy("正确")), ("F", gettext_lazy("错误"))],
+        choices=[
+            ("T", pgettext_lazy("true or false", "正确")),
+            ("F", pgettext_lazy("true or false", "错误")),
+        ],
         required=False,
         widget=forms.RadioSelect,
     )

@@ -12,11 +12,22 @@ import unicodedata
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from xuexi.core.errors import ValidationFailed
 from xuexi.quizzes.models import QuestionType
 
-TRUE_FALSE_OPTIONS = [{"key": "T", "text": "正确"}, {"key": "F", "text": "错误"}]
+TRUE_FALSE_KEYS = ("T", "F")
+
+
+def true_false_options() -> list[dict[str, str]]:
+    """The two options of a true/false question, in the request's language."""
+    return [
+        {"key": "T", "text": pgettext("true or false", "正确")},
+        {"key": "F", "text": pgettext("true or false", "错误")},
+    ]
+
+
 MAX_BLANK_LENGTH = 100
 
 _SPACES = re.compile(r"\s+")
@@ -32,7 +43,7 @@ def normalise(text: str) -> str:
 
 def option_keys(type_: str, options: list[dict[str, Any]]) -> list[str]:
     if type_ == QuestionType.TRUE_FALSE:
-        return [o["key"] for o in TRUE_FALSE_OPTIONS]
+        return list(TRUE_FALSE_KEYS)
     return [str(o["key"]) for o in options]
 
 

@@ -196,7 +196,9 @@ def answer_parts(type_: str, options: list[dict[str, Any]], answer: Any) -> list
         return [" / ".join(part) if isinstance(part, list) else str(part) for part in answer]
     texts = {
         str(option["key"]): str(option["text"])
-        for option in (grading.TRUE_FALSE_OPTIONS if type_ == QuestionType.TRUE_FALSE else options)
+        for option in (
+            grading.true_false_options() if type_ == QuestionType.TRUE_FALSE else options
+        )
     }
     if type_ == QuestionType.TRUE_FALSE:
         return [texts.get(key, key) for key in answer]
@@ -622,7 +624,7 @@ def book_entries(member: User, rows: list[WrongAnswer]) -> list[BookEntry]:
         if version is None:  # excluded by wrong_answers_of; kept for the type checker
             continue
         options = (
-            grading.TRUE_FALSE_OPTIONS
+            grading.true_false_options()
             if question.type == QuestionType.TRUE_FALSE
             else [{"key": o["key"], "text": o["text"]} for o in version.options]
         )

@@ -110,7 +110,7 @@ def issued(row: AttemptQuestion) -> IssuedQuestion:
     version = row.version
     question_type = row.question.type
     options = (
-        grading.TRUE_FALSE_OPTIONS
+        grading.true_false_options()
         if question_type == "true_false"
         else [{"key": o["key"], "text": o["text"]} for o in version.options]
     )

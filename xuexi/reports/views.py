@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from xuexi.accounts.models import User
@@ -92,10 +93,10 @@ def _trend_data(trend: list[selectors.TrendPoint]) -> dict[str, Any]:
         "coverage": [None if v is None else round(v * 100, 1) for v in series("coverage")],
         "points_per_member": series("points_per_member"),
         "labels": {
-            "participation": "参学率（%）",
-            "coverage": "注册率（%）",
-            "points_per_member": "人均积分",
-            "live": "今日（实时）",
+            "participation": _("参学率（%）"),
+            "coverage": _("注册率（%）"),
+            "points_per_member": _("人均积分"),
+            "live": _("今日（实时）"),
         },
     }
 
