@@ -44,6 +44,7 @@ from xuexi.points.services import (
     _counter_keys,
     _price,
 )
+from xuexi.points.signals import ledger_written
 
 CHUNK = 1000  # requests per transaction: ~12,000 parameters at most, under SQLite's 32,766
 
@@ -151,6 +152,9 @@ def _award_chunk(requests: Sequence[AwardRequest]) -> list[Award]:
             if entries:
                 written = _append_entries([entry for _, entry, _ in entries])
                 _add_to_counters(changed.values())
+                ledger_written.send(
+                    sender=LedgerEntry, days=frozenset(entry.day for _, entry, _ in entries)
+                )
                 transaction.on_commit(lambda: _record(written), robust=True)
                 for index, entry, reason in entries:
                     pk = written[entry][0]

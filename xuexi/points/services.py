@@ -34,6 +34,7 @@ from xuexi.points import scoring
 from xuexi.points.models import Counter, CounterPeriod, LedgerEntry, RuleSet
 from xuexi.points.rankings import rankings_record
 from xuexi.points.selectors import ruleset_in_force, week_start
+from xuexi.points.signals import ledger_written
 
 DEFAULT_SHIPPED_CODE = "2021"  # the 2021–22 rules (PRODUCT.md §6) are the platform's default
 
@@ -303,6 +304,7 @@ def points_award(
             # A replay that the check above could not see yet (it raced its original) is
             # refused here by the ledger's unique constraint; the transaction rolls back.
             _append_entry(entry, [c.id for c in counters.values()])
+            ledger_written.send(sender=LedgerEntry, days=frozenset((day,)))
             transaction.on_commit(lambda: rankings_record(entry), robust=True)
     except IntegrityError as error:
         if not _is_replay(error):
@@ -329,6 +331,7 @@ def points_reverse(*, actor: User | None, entry: LedgerEntry, reason: str) -> Le
             organization_id=entry.organization_id,
             note=reason[:200],
         )
+        ledger_written.send(sender=LedgerEntry, days=frozenset((entry.day,)))
         transaction.on_commit(lambda: rankings_record(reversal), robust=True)
         found = ruleset_in_force(entry.day)
         rule_spec = found[1].rule(entry.rule) if found else None

@@ -193,6 +193,32 @@ def report_today_refresh() -> ComputeResult:
     return _compute(business_day(), final=False)
 
 
+def report_days_reopen(*, days: frozenset[dt.date], **_signal: object) -> int:
+    """Ledger entries were just written for ``days`` (receiver of ``points.signals.
+    ledger_written``, inside the writing transaction): a closed day among them no longer
+    holds every entry — an offline activity recorded afterwards, a reversal — so it is marked
+    not final, to be closed again by the next refresh (``report_days_close_reopened``).
+
+    Returns how many days were reopened. The usual entry is for today: no query then."""
+    today = business_day()
+    late = [day for day in days if day < today]
+    if not late:
+        return 0
+    reopened = ReportDay.objects.filter(day__in=late, final=True).update(final=False)
+    if reopened:
+        logger.info("reports: late ledger entries reopened %s", sorted(late))
+    return reopened
+
+
+def report_days_close_reopened() -> list[ComputeResult]:
+    """Close again every ended day that was computed but is not final: days reopened by late
+    entries (of any age), and yesterday if the nightly close has not run yet."""
+    days = ReportDay.objects.filter(day__lt=business_day(), final=False).values_list(
+        "day", flat=True
+    )
+    return [report_day_close(day) for day in sorted(days)]
+
+
 def report_days_close_missing(*, until: dt.date, days: int) -> list[ComputeResult]:
     """Close every day of the ``days`` days up to ``until`` that is not final yet (the
     nightly run after an outage, and the demo's history)."""
