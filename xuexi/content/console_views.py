@@ -18,16 +18,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -53,6 +51,13 @@ from xuexi.content.models import (
 from xuexi.core.clientip import client_ip_from_request
 from xuexi.core.errors import DomainError, NotFound, ValidationFailed
 from xuexi.core.time import BUSINESS_TZ, now
+from xuexi.organizations.console import (
+    console_actor,
+    console_back,
+    console_page,
+    console_render,
+    query_int,
+)
 from xuexi.organizations.models import Organization
 
 PAGE_SIZE = 20
@@ -72,38 +77,8 @@ FLAG_LABELS: dict[str, Any] = {
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _actor(request: HttpRequest) -> User:
-    return cast(User, request.user)
-
-
 def _ip(request: HttpRequest) -> str:
     return client_ip_from_request(request)
-
-
-def _render(
-    request: HttpRequest, template: str, context: dict[str, Any], *, section: str
-) -> HttpResponse:
-    """A console page, or only its content inside the console's dialog (``?dialog=1``)."""
-    dialog = request.GET.get("dialog") == "1"
-    query = request.GET.copy()
-    for key in ("page", "dialog"):
-        query.pop(key, None)
-    return render(
-        request,
-        template,
-        {
-            "querystring": query.urlencode(),
-            "base_template": "organizations/_dialog.html" if dialog else "web/console_base.html",
-            "console_section": section,
-            "in_dialog": dialog,
-            **context,
-        },
-    )
-
-
-def _int(value: str | None) -> int | None:
-    value = (value or "").strip()
-    return int(value) if value.isdigit() and len(value) < 12 else None
 
 
 def item_state(item: Item, moment: dt.datetime) -> str:
@@ -115,16 +90,6 @@ def item_state(item: Item, moment: dt.datetime) -> str:
     ):
         return "scheduled"
     return str(item.status)
-
-
-def _back(request: HttpRequest, fallback: str) -> str:
-    """Where a quick action returns to: the list as it was (``next``), on our own host."""
-    target = request.POST.get("next", "")
-    if target.startswith("/console/content/") and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
 
 
 # --- 内容管理：列表 ------------------------------------------------------------------------------
@@ -146,8 +111,8 @@ class ItemFilters:
         state = data.get("state", "")
         flag = data.get("flag", "")
         return cls(
-            channel=_int(data.get("channel")),
-            column=_int(data.get("column")),
+            channel=query_int(data.get("channel")),
+            column=query_int(data.get("column")),
             kind=kind if kind in ItemKind.values else "",
             state=state if state in STATE_LABELS else "",
             flag=flag if flag in FLAG_LABELS else "",
@@ -190,20 +155,18 @@ def _filtered(
 @require_GET
 def item_list(request: HttpRequest) -> HttpResponse:
     """内容管理: the items of the editor's channels, newest first, filtered and paged."""
-    actor = _actor(request)
+    actor = console_actor(request)
     items = access.editable_items(actor)
     channels = list(access.editable_channels(actor).order_by("position", "id"))
     columns = list(access.editable_columns(actor))
     filters = ItemFilters.of(request)
     moment = now()
     found = _filtered(items, filters, columns, moment).select_related("created_by")
-    page = Paginator(found.order_by("-created_at", "-id"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = console_page(request, found.order_by("-created_at", "-id"), PAGE_SIZE)
     for item in page.object_list:
         item.console_state = item_state(item, moment)
         item.console_state_label = STATE_LABELS[item.console_state]
-    return _render(
+    return console_render(
         request,
         "content/console_items.html",
         {
@@ -253,9 +216,9 @@ ACTIONS: dict[str, tuple[dict[str, Any], Any]] = {
 @require_POST
 def item_action(request: HttpRequest, item_id: int) -> HttpResponse:
     """A list's quick action (发布 · 撤回 · 推荐 · 取消推荐 · 设为焦点 · 取消焦点)."""
-    actor = _actor(request)
+    actor = console_actor(request)
     item = access.access_item_as_editor(actor, item_id)
-    back = _back(request, reverse("console:content_items"))
+    back = console_back(request, reverse("console:content_items"), prefix="/console/content/")
     action = request.POST.get("action", "")
     if action not in ACTIONS:
         messages.error(request, _("操作无效。"))
@@ -339,7 +302,7 @@ def _upload_body_image(request: HttpRequest) -> BodyImage:
     if upload is None:
         return BodyImage(body, error=_("请先选择要上传的图片。"))
     try:
-        url = services.body_image_save(actor=_actor(request), upload=upload, ip=_ip(request))
+        url = services.body_image_save(actor=console_actor(request), upload=upload, ip=_ip(request))
     except ValidationFailed as error:
         return BodyImage(body, error=str(error.details["fields"].get("image", error.message)))
     body = (body.rstrip() + "\n" if body.strip() else "") + f'<p><img src="{url}" alt=""></p>'
@@ -349,7 +312,7 @@ def _upload_body_image(request: HttpRequest) -> BodyImage:
 @login_required
 @require_http_methods(["GET", "POST"])
 def item_create(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = console_actor(request)
     access.editable_items(actor)  # 403 for anyone who edits nothing
     return _item_form(request, actor, None)
 
@@ -357,7 +320,7 @@ def item_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def item_edit(request: HttpRequest, item_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = console_actor(request)
     item = access.access_item_as_editor(actor, item_id)
     return _item_form(request, actor, item)
 
@@ -389,7 +352,7 @@ def _item_form(request: HttpRequest, actor: User, item: Item | None) -> HttpResp
     else:
         form = make(None, initial=_initial(item) if item else None)
 
-    return _render(
+    return console_render(
         request,
         "content/console_item_form.html",
         {
@@ -497,7 +460,7 @@ def _saved_message(item: Item) -> str:
 def image_upload(request: HttpRequest) -> HttpResponse:
     """``POST /console/content/images`` (``image``): 201 ``{"url", "html"}`` — the address
     to use as ``<img src>``; refusals as ``{"code", "message", "details"}`` with their status."""
-    actor = _actor(request)
+    actor = console_actor(request)
     try:
         access.EditorScope.of(actor).require_editor()
         form = BodyImageForm(request.POST, request.FILES)
@@ -521,7 +484,7 @@ def image_upload(request: HttpRequest) -> HttpResponse:
 @require_GET
 def columns_index(request: HttpRequest) -> HttpResponse:
     """/console/content/columns/ → the columns of the editor's first channel."""
-    channel = access.editable_channels(_actor(request)).order_by("position", "id").first()
+    channel = access.editable_channels(console_actor(request)).order_by("position", "id").first()
     if channel is None:
         raise NotFound(_("您管理的范围内还没有频道。"))
     return redirect("console:content_columns", channel.pk)
@@ -530,10 +493,10 @@ def columns_index(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def column_list(request: HttpRequest, channel_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = console_actor(request)
     channel = access.access_channel_as_editor(actor, channel_id)
     columns = Column.objects.filter(channel=channel).annotate(item_count=Count("items"))
-    return _render(
+    return console_render(
         request,
         "content/console_columns.html",
         {
@@ -548,10 +511,10 @@ def column_list(request: HttpRequest, channel_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def column_create(request: HttpRequest, channel_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = console_actor(request)
     channel = access.access_channel_as_editor(actor, channel_id)
     columns = list(Column.objects.filter(channel=channel))
-    initial = {"parent": _int(request.GET.get("parent")) or ""}
+    initial = {"parent": query_int(request.GET.get("parent")) or ""}
     form = ColumnCreateForm(
         request.POST if request.method == "POST" else None, columns=columns, initial=initial
     )
@@ -572,7 +535,7 @@ def column_create(request: HttpRequest, channel_id: int) -> HttpResponse:
         else:
             messages.success(request, _("已新建栏目「%(name)s」。") % {"name": column.name})
             return redirect("console:content_columns", channel.pk)
-    return _render(
+    return console_render(
         request,
         "content/console_column_form.html",
         {"form": form, "channel": channel, "column": None},
@@ -583,7 +546,7 @@ def column_create(request: HttpRequest, channel_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def column_edit(request: HttpRequest, column_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = console_actor(request)
     column = access.access_column_as_editor(actor, column_id)
     form = ColumnUpdateForm(
         request.POST if request.method == "POST" else None,
@@ -603,7 +566,7 @@ def column_edit(request: HttpRequest, column_id: int) -> HttpResponse:
         else:
             messages.success(request, _("已保存栏目「%(name)s」。") % {"name": column.name})
             return redirect("console:content_columns", column.channel_id)
-    return _render(
+    return console_render(
         request,
         "content/console_column_form.html",
         {"form": form, "channel": column.channel, "column": column},
@@ -614,7 +577,7 @@ def column_edit(request: HttpRequest, column_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def column_move(request: HttpRequest, column_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = console_actor(request)
     column = access.access_column_as_editor(actor, column_id)
     direction = request.POST.get("direction", "")
     try:
@@ -631,7 +594,7 @@ def column_move(request: HttpRequest, column_id: int) -> HttpResponse:
 @require_POST
 def column_switch(request: HttpRequest, column_id: int) -> HttpResponse:
     """启用 / 停用 from the tree (``active=1|0``)."""
-    actor = _actor(request)
+    actor = console_actor(request)
     column = access.access_column_as_editor(actor, column_id)
     active = request.POST.get("active") == "1"
     services.column_update(actor=actor, column=column, is_active=active, ip=_ip(request))
@@ -672,14 +635,12 @@ def _organization_in_scope(actor: User, code: str) -> Organization:
 @login_required
 @require_GET
 def account_list(request: HttpRequest) -> HttpResponse:
-    accounts = _accounts_in_scope(_actor(request)).annotate(item_count=Count("items"))
+    accounts = _accounts_in_scope(console_actor(request)).annotate(item_count=Count("items"))
     q = " ".join(request.GET.get("q", "").split())[:50]
     if q:
         accounts = accounts.filter(name__icontains=q)
-    page = Paginator(accounts.order_by("-is_active", "name", "id"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    return _render(
+    page = console_page(request, accounts.order_by("-is_active", "name", "id"), PAGE_SIZE)
+    return console_render(
         request,
         "content/console_accounts.html",
         {"page": page, "q": q},
@@ -732,7 +693,7 @@ def _account_form(request: HttpRequest, actor: User, account: Account | None) ->
         else:
             messages.success(request, done % {"name": account.name})
             return redirect("console:content_accounts")
-    return _render(
+    return console_render(
         request,
         "content/console_account_form.html",
         {"form": form, "account": account},
@@ -743,7 +704,7 @@ def _account_form(request: HttpRequest, actor: User, account: Account | None) ->
 @login_required
 @require_http_methods(["GET", "POST"])
 def account_create(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = console_actor(request)
     _accounts_in_scope(actor)  # 403 for anyone who edits nothing
     return _account_form(request, actor, None)
 
@@ -751,5 +712,5 @@ def account_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = console_actor(request)
     return _account_form(request, actor, _access_account(actor, account_id))

@@ -19,19 +19,15 @@ query and by name or path in two.
 
 from __future__ import annotations
 
-import codecs
-import csv
 import datetime as dt
 import io
 import secrets
 import unicodedata
-import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-import puremagic
 from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.files.base import ContentFile
@@ -43,9 +39,10 @@ from django.utils.translation import gettext as _
 from xuexi.accounts.models import PoliticalStatus, User
 from xuexi.accounts.phones import normalize_phone
 from xuexi.accounts.services import validate_real_name
-from xuexi.core import ratelimit
+from xuexi.core import ratelimit, spreadsheets
 from xuexi.core.audit import audit_record
 from xuexi.core.errors import Conflict, NotFound, ValidationFailed
+from xuexi.core.spreadsheets import RowError, neutralise
 from xuexi.core.text import enumeration
 from xuexi.core.time import BUSINESS_TZ, now, seconds_until_next_business_day
 from xuexi.organizations.models import (
@@ -98,7 +95,6 @@ EXAMPLE_NAME = "张三（示例）"
 EXAMPLE_PHONE = "13800000000"
 EXAMPLE_STATUS = "中共党员"
 PATH_SEPARATORS = ("/", "›", ">", "\\")
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def column_label(field_name: str) -> str:
@@ -123,35 +119,17 @@ class RosterRow:
         return [self.real_name, self.phone, self.organization, self.political_status]
 
 
-@dataclass(frozen=True)
-class RowError:
-    row: int
-    column: str  # a field name: real_name, phone, organization, political_status or file
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "field": self.column, "message": self.message}
-
-
-class RosterRejected(ValidationFailed):
-    """The file has errors; nothing was written. ``details["rows"]`` lists them (API.md)."""
+class RosterRejected(spreadsheets.RowsRejected):
+    """The roster has errors; nothing was written. ``details["rows"]`` lists them (API.md)."""
 
     def __init__(self, errors: Sequence[RowError]) -> None:
-        rows = {error.row for error in errors}
-        message = _(
-            "名单中有 %(count)d 处错误（涉及 %(rows)d 行），未导入任何数据。"
-            "请下载错误报告，修改后重新上传。"
-        ) % {"count": len(errors), "rows": len(rows)}
-        super().__init__({"file": message}, message)
-        self.errors = list(errors)
-        self.details["rows"] = [error.as_dict() for error in self.errors]
-
-
-def neutralise(value: str) -> str:
-    """A cell text that no spreadsheet will run as a formula (SECURITY S19)."""
-    if value and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+        super().__init__(
+            errors,
+            _(
+                "名单中有 %(count)d 处错误（涉及 %(rows)d 行），未导入任何数据。"
+                "请下载错误报告，修改后重新上传。"
+            ),
+        )
 
 
 def political_status_labels() -> list[str]:
@@ -360,23 +338,20 @@ def roster_template(*, actor: User, organization: Organization) -> bytes:
 # --- 2. reading an upload ------------------------------------------------------------------------
 
 
-def _refuse(message: str) -> ValidationFailed:
-    return ValidationFailed({"file": message})
-
-
-def _cell_text(value: Any) -> str:
-    """A cell as text: 13800138000.0 (a phone Excel stored as a number) → "13800138000"."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e16:
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    return str(value).strip()
+def _upload_format() -> spreadsheets.UploadFormat:
+    """How a roster upload is read, and the refusals that name a 名单 (the rest are shared)."""
+    return spreadsheets.UploadFormat(
+        max_bytes=MAX_UPLOAD_BYTES,
+        max_zip_entries=MAX_ZIP_ENTRIES,
+        max_unzipped_bytes=MAX_UNZIPPED_BYTES,
+        sheet=SHEET_ROSTER,
+        too_large=_("文件超过 10 MB，请分成几份后分别导入。"),
+        empty=_("文件是空的，请填写名单后再上传。"),
+        unsupported_type=_("不支持该文件类型（%(kind)s）。请上传 .xlsx、.xls 或 .csv 格式的名单。"),
+        unrecognised=_("无法识别该文件。请上传 .xlsx、.xls 或 .csv 格式的名单。"),
+        not_a_workbook=_("这不是 Excel 表格文件。请上传 .xlsx、.xls 或 .csv 格式的名单。"),
+        unknown_encoding=_("无法识别文件编码。请把名单另存为 UTF-8 编码的 CSV 或 Excel 文件。"),
+    )
 
 
 def _header_key(text: str) -> str | None:
@@ -393,117 +368,6 @@ def _header_key(text: str) -> str | None:
     return None
 
 
-def _detect(data: bytes) -> str:
-    """``"xlsx"``, ``"xls"`` or ``"csv"`` from the bytes themselves, never the file name."""
-    if data.startswith(b"PK\x03\x04"):
-        return "xlsx"
-    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return "xls"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "csv"  # Excel's "Unicode 文本": UTF-16, tab-separated
-    try:
-        kind = puremagic.from_string(data[:8192])
-    except puremagic.PureError:
-        kind = ""
-    if kind and kind.lower() not in (".txt", ".csv", ".tsv"):
-        raise _refuse(
-            _("不支持该文件类型（%(kind)s）。请上传 .xlsx、.xls 或 .csv 格式的名单。")
-            % {"kind": kind.lstrip(".").upper()}
-        )
-    if b"\x00" in data[:65536]:
-        raise _refuse(_("无法识别该文件。请上传 .xlsx、.xls 或 .csv 格式的名单。"))
-    return "csv"
-
-
-def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
-    from openpyxl import load_workbook
-
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        entries = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise _refuse(_("文件已损坏，无法读取。请用 Excel 打开后重新保存再上传。")) from exc
-    names = {entry.filename for entry in entries}
-    if "xl/workbook.xml" not in names:
-        raise _refuse(_("这不是 Excel 表格文件。请上传 .xlsx、.xls 或 .csv 格式的名单。"))
-    if any(name.lower().endswith("vbaproject.bin") for name in names):
-        raise _refuse(_("文件包含宏，出于安全考虑不予接收。请另存为不含宏的 .xlsx 文件。"))
-    if len(entries) > MAX_ZIP_ENTRIES or sum(e.file_size for e in entries) > MAX_UNZIPPED_BYTES:
-        raise _refuse(_("文件内容过大，无法读取。请删除多余的工作表或格式后重新上传。"))
-    try:
-        # openpyxl parses through defusedxml when it is installed (it is a dependency): no
-        # entity expansion, no external entities (SECURITY S18).
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on a broken file
-        raise _refuse(_("文件已损坏，无法读取。请用 Excel 打开后重新保存再上传。")) from exc
-    try:
-        sheet = (
-            workbook[SHEET_ROSTER]
-            if SHEET_ROSTER in workbook.sheetnames
-            else workbook.worksheets[0]
-        )
-        sheet.reset_dimensions()  # some writers record a wrong size; read what is there
-        for index, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield index, list(row)
-    except ValidationFailed:
-        raise
-    except Exception as exc:
-        raise _refuse(_("文件已损坏，无法读取。请用 Excel 打开后重新保存再上传。")) from exc
-    finally:
-        workbook.close()
-
-
-def _xls_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
-    from python_calamine import CalamineWorkbook
-
-    if "_\x00V\x00B\x00A\x00_\x00P\x00R\x00O\x00J\x00E\x00C\x00T".encode("latin-1") in data:
-        raise _refuse(_("文件包含宏，出于安全考虑不予接收。请另存为不含宏的 .xlsx 文件。"))
-    try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        names = workbook.sheet_names
-        sheet = workbook.get_sheet_by_name(SHEET_ROSTER if SHEET_ROSTER in names else names[0])
-        grid = sheet.to_python(skip_empty_area=False)
-    except Exception as exc:  # calamine's errors: not an xls, encrypted, broken
-        raise _refuse(
-            _("无法读取该 .xls 文件（可能已损坏或加密）。请用 Excel 另存为 .xlsx 后上传。")
-        ) from exc
-    for index, row in enumerate(grid, start=1):
-        yield index, list(row)
-
-
-def _csv_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
-    # Excel on Chinese Windows saves "CSV" in GBK (gb18030 is its superset); others UTF-8.
-    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
-    for encoding in ("utf-16",) if utf16 else ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise _refuse(_("无法识别文件编码。请把名单另存为 UTF-8 编码的 CSV 或 Excel 文件。"))
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    try:
-        yield from enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1)
-    except csv.Error as exc:
-        raise _refuse(_("CSV 文件格式有误，无法读取。请用 Excel 打开后重新保存。")) from exc
-
-
-def _read_bytes(upload: IO[bytes] | Any) -> bytes:
-    size = getattr(upload, "size", None)
-    if size is not None and size > MAX_UPLOAD_BYTES:
-        raise _refuse(_("文件超过 10 MB，请分成几份后分别导入。"))
-    if hasattr(upload, "seek"):
-        upload.seek(0)
-    data = upload.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise _refuse(_("文件超过 10 MB，请分成几份后分别导入。"))
-    if not data.strip():
-        raise _refuse(_("文件是空的，请填写名单后再上传。"))
-    return bytes(data)
-
-
 def roster_read(upload: IO[bytes] | Any) -> list[RosterRow]:
     """The data rows of an uploaded roster (.xlsx, .xls or .csv, told apart by content).
 
@@ -512,51 +376,32 @@ def roster_read(upload: IO[bytes] | Any) -> list[RosterRow]:
     than 50,000 data rows or with none. Fully empty rows and the template's example row are
     skipped; each row keeps its spreadsheet row number.
     """
-    data = _read_bytes(upload)
-    kind = _detect(data)
-    source = {"xlsx": _xlsx_rows, "xls": _xls_rows, "csv": _csv_rows}[kind](data)
-    columns: dict[str, int] | None = None
+    form = _upload_format()
+    data = spreadsheets.read_upload(upload, form)
+    table = spreadsheets.data_rows(
+        spreadsheets.sheet_rows(data, form),
+        field_of=_header_key,
+        is_header=lambda found: "real_name" in found or "phone" in found,
+        required=REQUIRED_COLUMNS,
+        column_names=HEADERS,
+        search_rows=HEADER_SEARCH_ROWS,
+        no_header=_(
+            "找不到表头：缺少「姓名」「手机号」列。请使用下载的模板，不要修改第一行的列名。"
+        ),
+    )
     rows: list[RosterRow] = []
-    for index, raw in source:
-        cells = [_cell_text(value) for value in raw]
-        if not any(cells):
-            continue
-        if columns is None:
-            found: dict[str, int] = {}
-            for position, text in enumerate(cells):
-                key = _header_key(text) if text else None
-                if key is not None and key not in found:
-                    found[key] = position
-            if "real_name" in found or "phone" in found:
-                missing = [HEADERS[key] for key in REQUIRED_COLUMNS if key not in found]
-                if missing:
-                    raise _refuse(
-                        _("缺少必填列：%(columns)s。请使用下载的模板，不要修改第一行的列名。")
-                        % {"columns": enumeration(missing)}
-                    )
-                columns = found
-            elif index >= HEADER_SEARCH_ROWS:
-                break
-            continue
-        values = {
-            key: (cells[position] if position < len(cells) else "")
-            for key, position in columns.items()
-        }
+    for index, values in table:
         values["phone"] = "".join(values.get("phone", "").split())
         row = RosterRow(row=index, **values)
         if row.real_name == EXAMPLE_NAME and row.phone == EXAMPLE_PHONE:
             continue  # the template's example row
         if len(rows) >= MAX_ROWS:
-            raise _refuse(
+            raise spreadsheets.refuse(
                 _("名单超过 %(limit)s 行，请分成几份后分别导入。") % {"limit": f"{MAX_ROWS:,}"}
             )
         rows.append(row)
-    if columns is None:
-        raise _refuse(
-            _("找不到表头：缺少「姓名」「手机号」列。请使用下载的模板，不要修改第一行的列名。")
-        )
     if not rows:
-        raise _refuse(_("名单中没有成员数据，请从模板第 3 行起填写后再上传。"))
+        raise spreadsheets.refuse(_("名单中没有成员数据，请从模板第 3 行起填写后再上传。"))
     return rows
 
 
@@ -952,21 +797,6 @@ def _apply(plan: _Plan) -> None:
 # --- 5. the error workbook -----------------------------------------------------------------------
 
 
-def _xlsx_writer(buffer: IO[bytes], **options: Any) -> Any:
-    import xlsxwriter
-
-    return xlsxwriter.Workbook(
-        buffer,
-        {
-            "in_memory": not options.get("constant_memory", False),
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-            **options,
-        },
-    )
-
-
 def roster_error_workbook(
     errors: Sequence[RowError], rows: Sequence[RosterRow] | dict[int, list[str]] = ()
 ) -> bytes:
@@ -974,25 +804,15 @@ def roster_error_workbook(
     values: dict[int, list[str]] = (
         dict(rows) if isinstance(rows, dict) else {row.row: row.values() for row in rows}
     )
-    buffer = io.BytesIO()
-    workbook = _xlsx_writer(buffer)
-    sheet = workbook.add_worksheet("错误报告")
-    bold = workbook.add_format({"bold": True, "bg_color": "#FDEEEE", "border": 1})
-    text = workbook.add_format({"num_format": "@"})
-    headers = ["行号", "列", "原因", *(HEADERS[name] for name in FIELDS)]
-    for column, header in enumerate(headers):
-        sheet.write_string(0, column, header, bold)
-    for line, error in enumerate(errors, start=1):
-        sheet.write_number(line, 0, error.row)
-        sheet.write_string(line, 1, column_label(error.column))
-        sheet.write_string(line, 2, neutralise(error.message))
-        for offset, value in enumerate(values.get(error.row, [])):
-            sheet.write_string(line, 3 + offset, neutralise(str(value)), text)
-    for column, width in enumerate((8, 12, 60, 14, 16, 32, 12)):
-        sheet.set_column(column, column, width)
-    sheet.freeze_panes(1, 0)
-    workbook.close()
-    return buffer.getvalue()
+    return spreadsheets.error_workbook(
+        errors,
+        values,
+        headers=[HEADERS[name] for name in FIELDS],
+        column_label=column_label,
+        widths=[
+            (column, column, width) for column, width in enumerate((8, 12, 60, 14, 16, 32, 12))
+        ],
+    )
 
 
 # --- 6. the export -------------------------------------------------------------------------------
@@ -1049,7 +869,7 @@ def roster_export(*, actor: User, organization: Organization, ip: str | None = N
             status_labels = {value: str(label) for value, label in PoliticalStatus.choices}
             registered, prelisted = _("已注册"), _("未注册")
         buffer = io.BytesIO()
-        workbook = _xlsx_writer(buffer, constant_memory=True)
+        workbook = spreadsheets.xlsx_writer(buffer, constant_memory=True)
         exported_at = now().astimezone(BUSINESS_TZ)
         watermark = _("导出人：%(name)s（%(phone)s） 导出时间：%(at)s 内含个人信息，注意保密") % {
             "name": actor.real_name,
@@ -1157,7 +977,7 @@ def roster_upload_create(*, actor: User, organization: Organization, upload: Any
     is kept as ``rejected`` (its errors can be downloaded) without the file itself.
     """
     AdminScope.of(actor).require(organization)
-    data = _read_bytes(upload)
+    data = spreadsheets.read_upload(upload, _upload_format())
     rows = roster_read(io.BytesIO(data))
     check = roster_check(actor=actor, organization=organization, rows=rows)
     original = (getattr(upload, "name", "") or "roster")[-255:]

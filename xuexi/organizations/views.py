@@ -13,25 +13,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from xuexi.accounts.forms import ServiceForm
-from xuexi.accounts.models import LoginResult, User
+from xuexi.accounts.models import LoginResult
 from xuexi.core import masking
 from xuexi.core.clientip import client_ip_from_request
 from xuexi.core.errors import DomainError, NotFound
@@ -45,6 +43,14 @@ from xuexi.organizations.access import (
     access_organization_as_admin,
     access_organization_by_code_as_admin,
     access_role_grant_as_admin,
+)
+from xuexi.organizations.console import (
+    console_actor,
+    console_admin_scope,
+    console_back,
+    console_organization_as_admin,
+    console_page,
+    console_render,
 )
 from xuexi.organizations.forms import (
     ConfirmForm,
@@ -159,17 +165,6 @@ CHANGE_VALUE_LABELS: dict[str, dict[str, Any]] = {
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def _actor(request: HttpRequest) -> User:
-    """The signed-in user (every view here is behind ``login_required``)."""
-    return cast(User, request.user)
-
-
-def _admin_scope(request: HttpRequest) -> AdminScope:
-    scope = AdminScope.of(_actor(request))
-    scope.require_admin()
-    return scope
-
-
 def _scope_roots(scope: AdminScope) -> list[Organization]:
     """The top nodes of the scope, in tree order."""
     ids = {grant.organization_id for grant in scope.admin_grants if grant.path in scope.root_paths}
@@ -186,44 +181,6 @@ def _children(organization: Organization) -> list[Organization]:
 
 def _ip(request: HttpRequest) -> str:
     return client_ip_from_request(request)
-
-
-def _page(request: HttpRequest, items: Any) -> Any:
-    return Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def _back(request: HttpRequest, default: str) -> str:
-    """``next`` if it is a console page of our own host (SECURITY S20), else ``default``."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target.startswith("/console/") and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
-
-
-def _render(
-    request: HttpRequest,
-    template: str,
-    context: dict[str, Any],
-    *,
-    section: str,
-    scope: AdminScope | None = None,
-    status: int = 200,
-) -> HttpResponse:
-    """A console page, or only its content when the dialog asks for it (``?dialog=1``)."""
-    dialog = request.GET.get("dialog") == "1"
-    query = request.GET.copy()
-    for key in ("page", "dialog", "partial"):
-        query.pop(key, None)
-    full: dict[str, Any] = {
-        "querystring": query.urlencode(),
-        "base_template": "organizations/_dialog.html" if dialog else "web/console_base.html",
-        "console_section": section,
-        "in_dialog": dialog,
-        **context,
-    }
-    return render(request, template, full, status=status)
 
 
 def _try(form: ServiceForm, action: Callable[[], Any]) -> Any:
@@ -247,6 +204,27 @@ def _org_context(scope: AdminScope, organization: Organization) -> dict[str, Any
     return {"organization": organization, "crumbs": _breadcrumb(scope, organization)}
 
 
+def _posted(request: HttpRequest) -> Any:
+    """The data a form page's form is bound to: the POST, or none on a GET (unbound)."""
+    return request.POST if request.method == "POST" else None
+
+
+def _org_render(
+    request: HttpRequest,
+    template: str,
+    scope: AdminScope,
+    organization: Organization,
+    context: dict[str, Any],
+) -> HttpResponse:
+    """A 组织与成员 page about ``organization``, below its path (breadcrumb)."""
+    return console_render(
+        request,
+        template,
+        {**_org_context(scope, organization), **context},
+        section="organizations",
+    )
+
+
 # --- 登录日志 ------------------------------------------------------------------------------------
 
 
@@ -254,12 +232,12 @@ def _org_context(scope: AdminScope, organization: Organization) -> dict[str, Any
 def login_log(request: HttpRequest) -> HttpResponse:
     """登录日志: sign-ins of members in the administrator's scope, newest first."""
     # Outside any admin scope this raises Forbidden: DomainErrorPageMiddleware shows the 403 page.
-    events = access_login_events_as_admin(_actor(request)).select_related("user")
+    events = access_login_events_as_admin(console_actor(request)).select_related("user")
     result = request.GET.get("result", "")
     if result in LoginResult.values:
         events = events.filter(result=result)
-    page = Paginator(events.order_by("-at", "-id"), 30).get_page(request.GET.get("page"))
-    return _render(
+    page = console_page(request, events.order_by("-at", "-id"), 30)
+    return console_render(
         request,
         "organizations/login_log.html",
         {"page": page, "result": result, "results": LoginResult.choices},
@@ -275,7 +253,7 @@ def login_log(request: HttpRequest) -> HttpResponse:
 def index(request: HttpRequest) -> HttpResponse:
     """/console/ → the organisation page of the administrator's top node; an editor who is no
     administrator works in 内容管理 only (xuexi.content.console_urls)."""
-    scope = AdminScope.of(_actor(request))
+    scope = AdminScope.of(console_actor(request))
     if not scope.is_admin and any(grant.role == Role.EDITOR for grant in scope.grants):
         return redirect("console:content_items")
     scope.require_admin()
@@ -287,9 +265,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_GET
 def organization(request: HttpRequest, org_id: int) -> HttpResponse:
     """The main page: the tree on the left; path, facts, actions and members on the right."""
-    actor = _actor(request)
-    org = access_organization_as_admin(actor, org_id)
-    scope = AdminScope.of(actor)
+    _, org, scope = console_organization_as_admin(request, org_id)
 
     # The tree: the scope's top nodes, opened along the path down to this node only.
     roots = _scope_roots(scope)
@@ -321,14 +297,15 @@ def organization(request: HttpRequest, org_id: int) -> HttpResponse:
     total = members_current(org).count()
     registered = members_current(org, registered=True).count() if total else 0
 
-    return _render(
+    return _org_render(
         request,
         "organizations/organization.html",
+        scope,
+        org,
         {
-            **_org_context(scope, org),
             "tree_roots": roots,
             "tree_limit": TREE_LIMIT,
-            "page": _page(request, members),
+            "page": console_page(request, members),
             "filters": {"level": level, "registered": registered_filter, "q": q},
             "filtered": bool(q or registered_filter or level == "self"),
             "counts": {
@@ -344,8 +321,6 @@ def organization(request: HttpRequest, org_id: int) -> HttpResponse:
             "holds_members": org.kind in MEMBER_KINDS,
             "here": request.get_full_path(),
         },
-        section="organizations",
-        scope=scope,
     )
 
 
@@ -353,7 +328,7 @@ def organization(request: HttpRequest, org_id: int) -> HttpResponse:
 @require_GET
 def organization_children(request: HttpRequest, org_id: int) -> HttpResponse:
     """The tree fragment of one node's children, fetched when the node is expanded."""
-    org = access_organization_as_admin(_actor(request), org_id)
+    org = access_organization_as_admin(console_actor(request), org_id)
     children = _children(org)
     return render(
         request,
@@ -371,25 +346,23 @@ def organization_children(request: HttpRequest, org_id: int) -> HttpResponse:
 @require_GET
 def organization_search(request: HttpRequest) -> HttpResponse:
     """Nodes inside the scope whose name contains ``q`` or whose code is ``q``."""
-    scope = _admin_scope(request)
+    scope = console_admin_scope(request)
     q = request.GET.get("q", "").strip()[:50]
     results = organizations_search(scope.root_paths, q)
     context = {"q": q, "results": results}
     if request.GET.get("partial") == "1":
         return render(request, "organizations/_search_results.html", context)
-    return _render(
+    return console_render(
         request, "organizations/organization_search.html", context, section="organizations"
     )
 
 
 @login_required
 def organization_create(request: HttpRequest, org_id: int) -> HttpResponse:
-    actor = _actor(request)
-    parent = access_organization_as_admin(actor, org_id)
-    scope = AdminScope.of(actor)
+    actor, parent, scope = console_organization_as_admin(request, org_id)
     kinds = CHILD_KINDS.get(parent.kind, frozenset())
-    form = OrganizationCreateForm(request.POST if request.method == "POST" else None, kinds=kinds)
-    if request.method == "POST" and form.is_valid():
+    form = OrganizationCreateForm(_posted(request), kinds=kinds)
+    if form.is_valid():
         data = form.cleaned_data
         child = _try(
             form,
@@ -409,29 +382,26 @@ def organization_create(request: HttpRequest, org_id: int) -> HttpResponse:
         if child is not None:
             messages.success(request, _("已新建组织「%(name)s」。") % {"name": child.name})
             return redirect("console:organization", child.pk)
-    return _render(
+    return _org_render(
         request,
         "organizations/organization_form.html",
+        scope,
+        parent,
         {
-            **_org_context(scope, parent),
             "form": form,
             "title": _("新建下级组织"),
             "lead": _("在「%(name)s」之下新建一个组织。") % {"name": parent.name},
             "submit": _("新建"),
             "no_kinds": not kinds,
         },
-        section="organizations",
-        scope=scope,
     )
 
 
 @login_required
 def organization_edit(request: HttpRequest, org_id: int) -> HttpResponse:
-    actor = _actor(request)
-    org = access_organization_as_admin(actor, org_id)
-    scope = AdminScope.of(actor)
+    actor, org, scope = console_organization_as_admin(request, org_id)
     form = OrganizationUpdateForm(
-        request.POST if request.method == "POST" else None,
+        _posted(request),
         initial={
             "name": org.name,
             "line": org.line,
@@ -440,7 +410,7 @@ def organization_edit(request: HttpRequest, org_id: int) -> HttpResponse:
             "contact_phone": org.contact_phone,
         },
     )
-    if request.method == "POST" and form.is_valid():
+    if form.is_valid():
         data = form.cleaned_data
         updated = _try(
             form,
@@ -458,28 +428,25 @@ def organization_edit(request: HttpRequest, org_id: int) -> HttpResponse:
         if updated is not None:
             messages.success(request, _("已保存「%(name)s」的信息。") % {"name": updated.name})
             return redirect("console:organization", org.pk)
-    return _render(
+    return _org_render(
         request,
         "organizations/organization_form.html",
+        scope,
+        org,
         {
-            **_org_context(scope, org),
             "form": form,
             "title": _("编辑组织"),
             "lead": _("组织类型和编码不能修改；调整上级请使用“移动”。"),
             "submit": _("保存"),
         },
-        section="organizations",
-        scope=scope,
     )
 
 
 @login_required
 def organization_move(request: HttpRequest, org_id: int) -> HttpResponse:
-    actor = _actor(request)
-    org = access_organization_as_admin(actor, org_id)
-    scope = AdminScope.of(actor)
-    form = TargetForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    actor, org, scope = console_organization_as_admin(request, org_id)
+    form = TargetForm(_posted(request))
+    if form.is_valid():
         code = form.cleaned_data["target"]
 
         def move() -> Organization:
@@ -498,11 +465,12 @@ def organization_move(request: HttpRequest, org_id: int) -> HttpResponse:
             )
             return redirect("console:organization", org.pk)
     q = request.GET.get("q", "").strip()[:50]
-    return _render(
+    return _org_render(
         request,
         "organizations/target_form.html",
+        scope,
+        org,
         {
-            **_org_context(scope, org),
             "form": form,
             "title": _("移动组织"),
             "lead": _(
@@ -520,36 +488,31 @@ def organization_move(request: HttpRequest, org_id: int) -> HttpResponse:
             "can_act": scope.covers_strictly(org),
             "refusal": _("您不能移动自己所管理的最高一级组织，请联系上级管理员。"),
         },
-        section="organizations",
-        scope=scope,
     )
 
 
 def _open_close(request: HttpRequest, org_id: int, *, close: bool) -> HttpResponse:
-    actor = _actor(request)
-    org = access_organization_as_admin(actor, org_id)
-    scope = AdminScope.of(actor)
-    form = ConfirmForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    actor, org, scope = console_organization_as_admin(request, org_id)
+    form = ConfirmForm(_posted(request))
+    if form.is_valid():
         service = services.organization_close if close else services.organization_reopen
         done = _try(form, lambda: service(actor=actor, organization=org, ip=_ip(request)))
         if done is not None:
             text = _("已关闭「%(name)s」。") if close else _("已重新开放「%(name)s」。")
             messages.success(request, text % {"name": org.name})
             return redirect("console:organization", org.pk)
-    return _render(
+    return _org_render(
         request,
         "organizations/organization_confirm.html",
+        scope,
+        org,
         {
-            **_org_context(scope, org),
             "form": form,
             "close": close,
             "members": members_current(org).count() if close else 0,
             "descendants": Organization.objects.get_descendant_count(org) if close else 0,
             "can_act": scope.covers_strictly(org) if close else True,
         },
-        section="organizations",
-        scope=scope,
     )
 
 
@@ -568,11 +531,9 @@ def organization_reopen(request: HttpRequest, org_id: int) -> HttpResponse:
 
 @login_required
 def member_add(request: HttpRequest, org_id: int) -> HttpResponse:
-    actor = _actor(request)
-    org = access_organization_as_admin(actor, org_id)
-    scope = AdminScope.of(actor)
-    form = MemberAddForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    actor, org, scope = console_organization_as_admin(request, org_id)
+    form = MemberAddForm(_posted(request))
+    if form.is_valid():
         data = form.cleaned_data
         membership = _try(
             form,
@@ -591,11 +552,12 @@ def member_add(request: HttpRequest, org_id: int) -> HttpResponse:
                 text = _("已将「%(name)s」加入本组织。")
             messages.success(request, text % {"name": membership.user.real_name})
             return redirect("console:organization", org.pk)
-    return _render(
+    return _org_render(
         request,
         "organizations/member_form.html",
+        scope,
+        org,
         {
-            **_org_context(scope, org),
             "form": form,
             "title": _("新增成员"),
             "lead": _(
@@ -607,22 +569,18 @@ def member_add(request: HttpRequest, org_id: int) -> HttpResponse:
             "can_act": org.kind in MEMBER_KINDS and org.is_open,
             "refusal": _("成员只能编入开放中的党支部或学习小组，请在树中选择一个支部。"),
         },
-        section="organizations",
-        scope=scope,
     )
 
 
 @login_required
 def member_edit(request: HttpRequest, org_id: int, user_id: int) -> HttpResponse:
-    actor = _actor(request)
-    org = access_organization_as_admin(actor, org_id)
+    actor, org, scope = console_organization_as_admin(request, org_id)
     membership = access_member_as_admin(actor, org, user_id)
-    scope = AdminScope.of(actor)
     form = MemberUpdateForm(
-        request.POST if request.method == "POST" else None,
+        _posted(request),
         initial={"real_name": membership.user.real_name},
     )
-    if request.method == "POST" and form.is_valid():
+    if form.is_valid():
         done = _try(
             form,
             lambda: services.member_update(
@@ -634,33 +592,30 @@ def member_edit(request: HttpRequest, org_id: int, user_id: int) -> HttpResponse
         )
         if done is not None:
             messages.success(request, _("已保存成员信息。"))
-            return redirect(_back(request, reverse("console:organization", args=[org.pk])))
-    return _render(
+            return redirect(console_back(request, reverse("console:organization", args=[org.pk])))
+    return _org_render(
         request,
         "organizations/member_form.html",
+        scope,
+        org,
         {
-            **_org_context(scope, org),
             "form": form,
             "membership": membership,
             "title": _("编辑成员"),
             "lead": _("更正成员的真实姓名。手机号由本人在账号中修改。"),
             "submit": _("保存"),
             "can_act": True,
-            "next": _back(request, ""),
+            "next": console_back(request, ""),
         },
-        section="organizations",
-        scope=scope,
     )
 
 
 @login_required
 def member_transfer(request: HttpRequest, org_id: int, user_id: int) -> HttpResponse:
-    actor = _actor(request)
-    org = access_organization_as_admin(actor, org_id)
+    actor, org, scope = console_organization_as_admin(request, org_id)
     membership = access_member_as_admin(actor, org, user_id)
-    scope = AdminScope.of(actor)
-    form = TargetForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    form = TargetForm(_posted(request))
+    if form.is_valid():
         code = form.cleaned_data["target"]
 
         def transfer() -> Any:
@@ -676,13 +631,14 @@ def member_transfer(request: HttpRequest, org_id: int, user_id: int) -> HttpResp
                 _("已将「%(name)s」的组织关系转接到「%(target)s」。")
                 % {"name": membership.user.real_name, "target": moved.organization.name},
             )
-            return redirect(_back(request, reverse("console:organization", args=[org.pk])))
+            return redirect(console_back(request, reverse("console:organization", args=[org.pk])))
     q = request.GET.get("q", "").strip()[:50]
-    return _render(
+    return _org_render(
         request,
         "organizations/target_form.html",
+        scope,
+        org,
         {
-            **_org_context(scope, org),
             "form": form,
             "membership": membership,
             "title": _("组织关系转接"),
@@ -701,21 +657,17 @@ def member_transfer(request: HttpRequest, org_id: int, user_id: int) -> HttpResp
             ],
             "allowed_kinds": set(MEMBER_KINDS),
             "can_act": True,
-            "next": _back(request, ""),
+            "next": console_back(request, ""),
         },
-        section="organizations",
-        scope=scope,
     )
 
 
 @login_required
 def member_remove(request: HttpRequest, org_id: int, user_id: int) -> HttpResponse:
-    actor = _actor(request)
-    org = access_organization_as_admin(actor, org_id)
+    actor, org, scope = console_organization_as_admin(request, org_id)
     membership = access_member_as_admin(actor, org, user_id)
-    scope = AdminScope.of(actor)
-    form = ConfirmForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    form = ConfirmForm(_posted(request))
+    if form.is_valid():
         done = _try(
             form,
             lambda: services.member_remove(actor=actor, membership=membership, ip=_ip(request)),
@@ -726,18 +678,17 @@ def member_remove(request: HttpRequest, org_id: int, user_id: int) -> HttpRespon
                 _("已将「%(name)s」移出「%(org)s」。")
                 % {"name": membership.user.real_name, "org": membership.organization.name},
             )
-            return redirect(_back(request, reverse("console:organization", args=[org.pk])))
-    return _render(
+            return redirect(console_back(request, reverse("console:organization", args=[org.pk])))
+    return _org_render(
         request,
         "organizations/member_remove.html",
+        scope,
+        org,
         {
-            **_org_context(scope, org),
             "form": form,
             "membership": membership,
-            "next": _back(request, ""),
+            "next": console_back(request, ""),
         },
-        section="organizations",
-        scope=scope,
     )
 
 
@@ -748,34 +699,29 @@ def member_remove(request: HttpRequest, org_id: int, user_id: int) -> HttpRespon
 @require_GET
 def roles(request: HttpRequest, org_id: int) -> HttpResponse:
     """Role grants on this node and every node below it."""
-    actor = _actor(request)
-    org = access_organization_as_admin(actor, org_id)
-    scope = AdminScope.of(actor)
-    page = _page(request, role_grants_under(org))
+    _, org, scope = console_organization_as_admin(request, org_id)
+    page = console_page(request, role_grants_under(org))
     for grant in page:
         grant.can_revoke = scope.can_appoint_on(grant.organization, grant.role)
-    return _render(
+    return _org_render(
         request,
         "organizations/roles.html",
+        scope,
+        org,
         {
-            **_org_context(scope, org),
             "page": page,
             "can_grant": any(scope.can_appoint_on(org, role) for role in Role.values),
             "here": request.get_full_path(),
         },
-        section="organizations",
-        scope=scope,
     )
 
 
 @login_required
 def role_grant(request: HttpRequest, org_id: int) -> HttpResponse:
-    actor = _actor(request)
-    org = access_organization_as_admin(actor, org_id)
-    scope = AdminScope.of(actor)
+    actor, org, scope = console_organization_as_admin(request, org_id)
     appointable = [role for role in Role.values if scope.can_appoint_on(org, role)]
-    form = RoleGrantForm(request.POST if request.method == "POST" else None, roles=appointable)
-    if request.method == "POST" and form.is_valid():
+    form = RoleGrantForm(_posted(request), roles=appointable)
+    if form.is_valid():
         data = form.cleaned_data
 
         def grant() -> RoleGrant:
@@ -802,27 +748,26 @@ def role_grant(request: HttpRequest, org_id: int) -> HttpResponse:
                 },
             )
             return redirect("console:roles", org.pk)
-    return _render(
+    return _org_render(
         request,
         "organizations/role_form.html",
+        scope,
+        org,
         {
-            **_org_context(scope, org),
             "form": form,
             "can_act": bool(appointable),
         },
-        section="organizations",
-        scope=scope,
     )
 
 
 @login_required
 def role_revoke(request: HttpRequest, grant_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = console_actor(request)
     grant = access_role_grant_as_admin(actor, grant_id)
     scope = AdminScope.of(actor)
-    form = ConfirmForm(request.POST if request.method == "POST" else None)
+    form = ConfirmForm(_posted(request))
     default = reverse("console:roles", args=[grant.organization_id])
-    if request.method == "POST" and form.is_valid():
+    if form.is_valid():
         done = _try(
             form, lambda: services.role_revoke_as(actor=actor, grant=grant, ip=_ip(request))
         )
@@ -836,20 +781,19 @@ def role_revoke(request: HttpRequest, grant_id: int) -> HttpResponse:
                     "role": grant.get_role_display(),
                 },
             )
-            return redirect(_back(request, default))
-    return _render(
+            return redirect(console_back(request, default))
+    return _org_render(
         request,
         "organizations/role_revoke.html",
+        scope,
+        grant.organization,
         {
-            **_org_context(scope, grant.organization),
             "form": form,
             "grant": grant,
             "can_act": scope.can_appoint_on(grant.organization, grant.role),
-            "next": _back(request, ""),
-            "cancel": _back(request, default),
+            "next": console_back(request, ""),
+            "cancel": console_back(request, default),
         },
-        section="organizations",
-        scope=scope,
     )
 
 
@@ -867,33 +811,28 @@ def _invitation_state(invitation: Invitation, at: dt.datetime) -> str:
 @login_required
 @require_GET
 def invitations(request: HttpRequest, org_id: int) -> HttpResponse:
-    actor = _actor(request)
-    org = access_organization_as_admin(actor, org_id)
-    scope = AdminScope.of(actor)
-    page = _page(request, invitations_of(org))
+    _, org, scope = console_organization_as_admin(request, org_id)
+    page = console_page(request, invitations_of(org))
     at = now()
     for invitation in page:
         invitation.state = _invitation_state(invitation, at)
-    return _render(
+    return _org_render(
         request,
         "organizations/invitations.html",
+        scope,
+        org,
         {
-            **_org_context(scope, org),
             "page": page,
             "can_create": org.kind in MEMBER_KINDS and org.is_open,
         },
-        section="organizations",
-        scope=scope,
     )
 
 
 @login_required
 def invitation_create(request: HttpRequest, org_id: int) -> HttpResponse:
-    actor = _actor(request)
-    org = access_organization_as_admin(actor, org_id)
-    scope = AdminScope.of(actor)
-    form = InvitationCreateForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    actor, org, scope = console_organization_as_admin(request, org_id)
+    form = InvitationCreateForm(_posted(request))
+    if form.is_valid():
         days = form.cleaned_data["valid_days"] or None
         invitation = _try(
             form,
@@ -904,26 +843,25 @@ def invitation_create(request: HttpRequest, org_id: int) -> HttpResponse:
         if invitation is not None:
             messages.success(request, _("已生成邀请码 %(code)s。") % {"code": invitation.code})
             return redirect("console:invitations", org.pk)
-    return _render(
+    return _org_render(
         request,
         "organizations/invitation_form.html",
+        scope,
+        org,
         {
-            **_org_context(scope, org),
             "form": form,
             "can_act": org.kind in MEMBER_KINDS and org.is_open,
         },
-        section="organizations",
-        scope=scope,
     )
 
 
 @login_required
 def invitation_disable(request: HttpRequest, invitation_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = console_actor(request)
     invitation = access_invitation_as_admin(actor, invitation_id)
     scope = AdminScope.of(actor)
-    form = ConfirmForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    form = ConfirmForm(_posted(request))
+    if form.is_valid():
         done = _try(
             form,
             lambda: services.invitation_disable(
@@ -933,16 +871,15 @@ def invitation_disable(request: HttpRequest, invitation_id: int) -> HttpResponse
         if done is not None:
             messages.success(request, _("已停用邀请码 %(code)s。") % {"code": invitation.code})
             return redirect("console:invitations", invitation.organization_id)
-    return _render(
+    return _org_render(
         request,
         "organizations/invitation_disable.html",
+        scope,
+        invitation.organization,
         {
-            **_org_context(scope, invitation.organization),
             "form": form,
             "invitation": invitation,
         },
-        section="organizations",
-        scope=scope,
     )
 
 
@@ -950,7 +887,7 @@ def invitation_disable(request: HttpRequest, invitation_id: int) -> HttpResponse
 @require_GET
 def invitation_print(request: HttpRequest, invitation_id: int) -> HttpResponse:
     """A printable sheet: the organisation, the QR code of its join page and the code."""
-    invitation = access_invitation_as_admin(_actor(request), invitation_id)
+    invitation = access_invitation_as_admin(console_actor(request), invitation_id)
     url = request.build_absolute_uri(reverse("join:code", args=[invitation.code]))
     # segno writes only <svg>/<path> markup from the matrix: nothing from the request is echoed.
     svg = segno.make(url, error="m").svg_inline(scale=6, dark="#1f1f1f", light="#ffffff")
@@ -973,23 +910,21 @@ def invitation_print(request: HttpRequest, invitation_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def approvals(request: HttpRequest) -> HttpResponse:
-    scope = _admin_scope(request)
+    scope = console_admin_scope(request)
     pending = join_requests_pending_under(scope.root_paths).order_by("-created_at", "-id")
-    return _render(
+    return console_render(
         request,
         "organizations/approvals.html",
-        {"page": _page(request, pending)},
+        {"page": console_page(request, pending)},
         section="approvals",
-        scope=scope,
     )
 
 
 def _decide(request: HttpRequest, request_id: int, *, approve: bool) -> HttpResponse:
-    actor = _actor(request)
+    actor = console_actor(request)
     join_request = access_join_request_as_admin(actor, request_id)
-    scope = AdminScope.of(actor)
-    form = DecisionForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    form = DecisionForm(_posted(request))
+    if form.is_valid():
         decided = _try(
             form,
             lambda: services.join_request_decide(
@@ -1012,7 +947,7 @@ def _decide(request: HttpRequest, request_id: int, *, approve: bool) -> HttpResp
             )
             return redirect("console:approvals")
     current = membership_current(join_request.user)
-    return _render(
+    return console_render(
         request,
         "organizations/approval_decide.html",
         {
@@ -1024,7 +959,6 @@ def _decide(request: HttpRequest, request_id: int, *, approve: bool) -> HttpResp
             "pending": join_request.status == JoinStatus.PENDING,
         },
         section="approvals",
-        scope=scope,
     )
 
 
@@ -1082,7 +1016,7 @@ def _changes(before: Any, after: Any) -> list[dict[str, str]]:
 @login_required
 @require_GET
 def audit_index(request: HttpRequest) -> HttpResponse:
-    roots = _scope_roots(_admin_scope(request))
+    roots = _scope_roots(console_admin_scope(request))
     return redirect("console:audit", roots[0].pk)
 
 
@@ -1090,20 +1024,18 @@ def audit_index(request: HttpRequest) -> HttpResponse:
 @require_GET
 def audit(request: HttpRequest, org_id: int) -> HttpResponse:
     """操作日志 of a subtree: read-only, newest first, filterable by action."""
-    actor = _actor(request)
-    org = access_organization_as_admin(actor, org_id)
-    scope = AdminScope.of(actor)
+    _, org, scope = console_organization_as_admin(request, org_id)
     entries = audit_entries_in(org)
     action = request.GET.get("action", "")
     if action in ACTION_LABELS:
         entries = entries.filter(action=action)
     else:
         action = ""
-    page = _page(request, entries)
+    page = console_page(request, entries)
     for entry in page:
         entry.action_label = ACTION_LABELS.get(entry.action, entry.action)
         entry.changes = _changes(entry.before, entry.after)
-    return _render(
+    return console_render(
         request,
         "organizations/audit.html",
         {
@@ -1113,7 +1045,6 @@ def audit(request: HttpRequest, org_id: int) -> HttpResponse:
             "actions": [(code, str(label)) for code, label in ACTION_LABELS.items()],
         },
         section="audit",
-        scope=scope,
     )
 
 
@@ -1123,8 +1054,8 @@ def audit(request: HttpRequest, org_id: int) -> HttpResponse:
 @login_required
 def join_start(request: HttpRequest) -> HttpResponse:
     """加入组织: the member types the invitation code he was given."""
-    form = JoinCodeForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    form = JoinCodeForm(_posted(request))
+    if form.is_valid():
         code = form.cleaned_data["code"]
         if code.isalnum() and code.isascii():
             return redirect("join:code", code)
@@ -1135,14 +1066,14 @@ def join_start(request: HttpRequest) -> HttpResponse:
 @login_required
 def join_code(request: HttpRequest, code: str) -> HttpResponse:
     """The page the QR code opens: which organisation, and a 申请加入 button."""
-    user = _actor(request)
+    user = console_actor(request)
     invitation = invitation_usable(code)
     if invitation is None:
         form = JoinCodeForm({"code": code.upper()[:12]})
         form.is_valid()
         form.add_error(None, _("邀请码无效或已过期，请向管理员索取新的邀请码。"))
         return render(request, "organizations/join_start.html", {"form": form}, status=404)
-    confirm = ConfirmForm(request.POST if request.method == "POST" else None)
+    confirm = ConfirmForm(_posted(request))
     if request.method == "POST" and confirm.is_valid():
         created = _try(
             confirm,
@@ -1173,10 +1104,12 @@ def join_code(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def join_withdraw(request: HttpRequest, request_id: int) -> HttpResponse:
-    join_request = get_object_or_404(JoinRequest, pk=request_id, user=_actor(request))
+    join_request = get_object_or_404(JoinRequest, pk=request_id, user=console_actor(request))
     try:
         services.join_request_withdraw(
-            user=_actor(request), join_request=join_request, ip=client_ip_from_request(request)
+            user=console_actor(request),
+            join_request=join_request,
+            ip=client_ip_from_request(request),
         )
     except DomainError as error:
         messages.error(request, str(error.message))

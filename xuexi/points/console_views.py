@@ -28,7 +28,7 @@ from django.core.paginator import Paginator
 from django.core.validators import MaxValueValidator
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -41,7 +41,13 @@ from xuexi.core.clientip import client_ip_from_request
 from xuexi.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from xuexi.core.text import enumeration
 from xuexi.core.time import business_day
-from xuexi.organizations.access import access_organization_as_admin
+from xuexi.organizations.console import (
+    console_actor,
+    console_admin_scope,
+    console_organization_as_admin,
+    console_page,
+    console_render,
+)
 from xuexi.organizations.models import Organization
 from xuexi.organizations.scope import AdminScope
 from xuexi.organizations.selectors import members_current, organization_ancestors
@@ -75,37 +81,6 @@ REASON_LABELS: dict[str, Any] = {
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _actor(request: HttpRequest) -> User:
-    return cast(User, request.user)
-
-
-def _admin_scope(request: HttpRequest) -> AdminScope:
-    scope = AdminScope.of(_actor(request))
-    scope.require_admin()
-    return scope
-
-
-def _render(
-    request: HttpRequest, template: str, context: dict[str, Any], *, section: str
-) -> HttpResponse:
-    """A console page, or only its content inside the console's dialog (``?dialog=1``)."""
-    dialog = request.GET.get("dialog") == "1"
-    query = request.GET.copy()
-    for key in ("page", "dialog"):
-        query.pop(key, None)
-    return render(
-        request,
-        template,
-        {
-            "querystring": query.urlencode(),
-            "base_template": "organizations/_dialog.html" if dialog else "web/console_base.html",
-            "console_section": section,
-            "in_dialog": dialog,
-            **context,
-        },
-    )
-
-
 def _crumbs(scope: AdminScope, organization: Organization, url_name: str) -> list[dict[str, Any]]:
     """The path down to ``organization``; nodes inside the scope link to the same page."""
     nodes = [*organization_ancestors(organization), organization]
@@ -136,19 +111,15 @@ def _top_node(scope: AdminScope) -> Organization:
 @require_GET
 def activities_index(request: HttpRequest) -> HttpResponse:
     """/console/points/activities/ → the activities of the administrator's top node."""
-    return redirect("console:points_activities", _top_node(_admin_scope(request)).pk)
+    return redirect("console:points_activities", _top_node(console_admin_scope(request)).pk)
 
 
 @login_required
 @require_GET
 def activity_list(request: HttpRequest, org_id: int) -> HttpResponse:
-    actor = _actor(request)
-    organization = access_organization_as_admin(actor, org_id)
-    scope = AdminScope.of(actor)
-    page = Paginator(activities.activities_in(organization), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    return _render(
+    _, organization, scope = console_organization_as_admin(request, org_id)
+    page = console_page(request, activities.activities_in(organization), PAGE_SIZE)
+    return console_render(
         request,
         "points/console_activities.html",
         {
@@ -216,9 +187,7 @@ def _ids(values: list[str]) -> list[int]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def activity_create(request: HttpRequest, org_id: int) -> HttpResponse:
-    actor = _actor(request)
-    organization = access_organization_as_admin(actor, org_id)
-    scope = AdminScope.of(actor)
+    actor, organization, scope = console_organization_as_admin(request, org_id)
     max_points = activities.max_points()
     posted = request.method == "POST"
     data = request.POST if posted else request.GET
@@ -286,7 +255,7 @@ def activity_create(request: HttpRequest, org_id: int) -> HttpResponse:
     )
     chosen = [m.user_id for m in chosen_members]
     on_page = {m.user_id for m in pick.object_list}
-    return _render(
+    return console_render(
         request,
         "points/console_activity_form.html",
         {
@@ -315,7 +284,7 @@ class AttendeeRow:
 @login_required
 @require_GET
 def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = console_actor(request)
     activity = activities.access_activity_as_admin(actor, activity_id)
     scope = AdminScope.of(actor)
     attendees = [
@@ -326,7 +295,7 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
         )
         for attendee in activities.activity_attendees(activity)
     ]
-    return _render(
+    return console_render(
         request,
         "points/console_activity.html",
         {
@@ -352,7 +321,7 @@ class ReverseForm(ServiceForm):
 @login_required
 @require_http_methods(["GET", "POST"])
 def activity_reverse(request: HttpRequest, activity_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = console_actor(request)
     activity = activities.access_activity_as_admin(actor, activity_id)
     scope = AdminScope.of(actor)
     form = ReverseForm(request.POST if request.method == "POST" else None)
@@ -371,7 +340,7 @@ def activity_reverse(request: HttpRequest, activity_id: int) -> HttpResponse:
                 request, _("已撤销活动「%(title)s」的积分。") % {"title": activity.title}
             )
             return redirect("console:points_activity", activity.pk)
-    return _render(
+    return console_render(
         request,
         "points/console_activity_reverse.html",
         {
@@ -392,15 +361,13 @@ def activity_reverse(request: HttpRequest, activity_id: int) -> HttpResponse:
 @require_GET
 def rankings_index(request: HttpRequest) -> HttpResponse:
     """/console/points/rankings/ → the rankings of the administrator's top node."""
-    return redirect("console:points_rankings", _top_node(_admin_scope(request)).pk)
+    return redirect("console:points_rankings", _top_node(console_admin_scope(request)).pk)
 
 
 @login_required
 @require_GET
 def ranking_page(request: HttpRequest, org_id: int) -> HttpResponse:
-    actor = _actor(request)
-    organization = access_organization_as_admin(actor, org_id)
-    scope = AdminScope.of(actor)
+    actor, organization, scope = console_organization_as_admin(request, org_id)
     switch = rankings.ranking_switch_state(actor, organization)
     period = request.GET.get("period", "day")
     if period not in rankings.PERIODS:
@@ -434,7 +401,9 @@ def ranking_page(request: HttpRequest, org_id: int) -> HttpResponse:
         context["organizations"] = rankings.ranking_organizations(
             organization=organization, period=period, day=day, by=by
         )
-    return _render(request, "points/console_rankings.html", context, section="points_rankings")
+    return console_render(
+        request, "points/console_rankings.html", context, section="points_rankings"
+    )
 
 
 class SwitchForm(ServiceForm):
@@ -452,9 +421,7 @@ class SwitchForm(ServiceForm):
 @require_http_methods(["GET", "POST"])
 def ranking_setting(request: HttpRequest, org_id: int) -> HttpResponse:
     """Show or hide member rankings for this node's subtree, or (operators) the platform."""
-    actor = _actor(request)
-    organization = access_organization_as_admin(actor, org_id)
-    scope = AdminScope.of(actor)
+    actor, organization, scope = console_organization_as_admin(request, org_id)
     switch = rankings.ranking_switch_state(actor, organization)
     target = request.POST.get("target") or request.GET.get("target") or "node"
     form = SwitchForm(request.POST if request.method == "POST" else None)
@@ -477,7 +444,7 @@ def ranking_setting(request: HttpRequest, org_id: int) -> HttpResponse:
                 + (_("（全平台）") if platform else ""),
             )
             return redirect("console:points_rankings", organization.pk)
-    return _render(
+    return console_render(
         request,
         "points/console_ranking_setting.html",
         {
@@ -660,8 +627,8 @@ def _ruleset_or_404(ruleset_id: int | str | None) -> RuleSet:
 
 def _ruleset_editor(request: HttpRequest) -> User:
     """The operator asking; ``Forbidden`` (403) for anyone else, administrators included."""
-    _admin_scope(request)
-    actor = _actor(request)
+    console_admin_scope(request)
+    actor = console_actor(request)
     if not services.user_can_edit_rulesets(actor):
         raise Forbidden(_("只有平台运营人员可以修改积分规则。"))
     return actor
@@ -671,14 +638,14 @@ def _ruleset_editor(request: HttpRequest) -> User:
 @require_GET
 def ruleset_list(request: HttpRequest) -> HttpResponse:
     """Every rule set, newest effective date first, with its status and daily maximum."""
-    _admin_scope(request)
+    console_admin_scope(request)
     today = business_day()
     in_force_id = _in_force_id(today)
     rows = [
         _ruleset_row(ruleset, today=today, in_force_id=in_force_id)
         for ruleset in RuleSet.objects.select_related("created_by").order_by("-effective_from")
     ]
-    return _render(
+    return console_render(
         request,
         "points/console_rulesets.html",
         {
@@ -686,7 +653,7 @@ def ruleset_list(request: HttpRequest) -> HttpResponse:
             "today": today,
             "in_force": next((row for row in rows if row.status == "in_force"), None),
             "scheduled": sum(1 for row in rows if row.status == "scheduled"),
-            "can_edit": services.user_can_edit_rulesets(_actor(request)),
+            "can_edit": services.user_can_edit_rulesets(console_actor(request)),
         },
         section="points_rulesets",
     )
@@ -695,12 +662,12 @@ def ruleset_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def ruleset_detail(request: HttpRequest, ruleset_id: int) -> HttpResponse:
-    _admin_scope(request)
+    console_admin_scope(request)
     ruleset = _ruleset_or_404(ruleset_id)
     today = business_day()
     row = _ruleset_row(ruleset, today=today, in_force_id=_in_force_id(today))
     spec = _spec_of(ruleset)
-    return _render(
+    return console_render(
         request,
         "points/console_ruleset.html",
         {
@@ -710,7 +677,7 @@ def ruleset_detail(request: HttpRequest, ruleset_id: int) -> HttpResponse:
             "rules": [_rule_row(spec, rule) for rule in spec.rules.values()] if spec else [],
             "caps": sorted(spec.caps.items()) if spec else [],
             "text": ruleset_forms.data_json(ruleset_forms.editable_data(ruleset.data)),
-            "can_edit": services.user_can_edit_rulesets(_actor(request)),
+            "can_edit": services.user_can_edit_rulesets(console_actor(request)),
         },
         section="points_rulesets",
     )
@@ -826,7 +793,7 @@ def ruleset_create(request: HttpRequest) -> HttpResponse:
     text_field = editor["text_form"]["rules"]
     lines = str(text_field.value() or "").count("\n") + 2
     text_field.field.widget.attrs["rows"] = str(min(max(lines, 12), 40))
-    return _render(
+    return console_render(
         request,
         "points/console_ruleset_form.html",
         {
@@ -880,7 +847,7 @@ def ruleset_withdraw(request: HttpRequest, ruleset_id: int) -> HttpResponse:
                 % {"title": ruleset.title, "day": ruleset.effective_from.isoformat()},
             )
             return redirect("console:points_rulesets")
-    return _render(
+    return console_render(
         request,
         "points/console_ruleset_withdraw.html",
         {

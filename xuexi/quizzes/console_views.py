@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -32,6 +30,13 @@ from xuexi.accounts.models import User
 from xuexi.core.clientip import client_ip_from_request
 from xuexi.core.errors import Conflict, DomainError, ValidationFailed
 from xuexi.core.time import BUSINESS_TZ, business_day, now
+from xuexi.organizations.console import (
+    console_actor,
+    console_back,
+    console_page,
+    console_render,
+    query_int,
+)
 from xuexi.organizations.roster_views import xlsx_attachment
 from xuexi.quizzes import access, bank, excel, papers, selectors
 from xuexi.quizzes.forms import (
@@ -75,61 +80,15 @@ STATUS_ACTIONS: dict[str, tuple[str, Any]] = {
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _actor(request: HttpRequest) -> User:
-    return cast(User, request.user)
-
-
 def _ip(request: HttpRequest) -> str:
     return client_ip_from_request(request)
 
 
 def _operator(request: HttpRequest) -> User:
     """The signed-in operator; ``Forbidden`` (403) for anyone else."""
-    actor = _actor(request)
+    actor = console_actor(request)
     access.require_bank_operator(actor)
     return actor
-
-
-def _render(
-    request: HttpRequest,
-    template: str,
-    context: dict[str, Any],
-    *,
-    section: str,
-    status: int = 200,
-) -> HttpResponse:
-    """A console page, or only its content inside the console's dialog (``?dialog=1``)."""
-    dialog = request.GET.get("dialog") == "1"
-    query = request.GET.copy()
-    for key in ("page", "dialog"):
-        query.pop(key, None)
-    return render(
-        request,
-        template,
-        {
-            "querystring": query.urlencode(),
-            "base_template": "organizations/_dialog.html" if dialog else "web/console_base.html",
-            "console_section": section,
-            "in_dialog": dialog,
-            **context,
-        },
-        status=status,
-    )
-
-
-def _int(value: str | None) -> int | None:
-    value = (value or "").strip()
-    return int(value) if value.isdigit() and len(value) < 12 else None
-
-
-def _back(request: HttpRequest, fallback: str) -> str:
-    """Where a row action returns to: the list as it was (``next``), on our own host."""
-    target = request.POST.get("next", "")
-    if target.startswith("/console/quizzes/") and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
 
 
 def _categories() -> list[Category]:
@@ -143,10 +102,10 @@ def _filters(request: HttpRequest) -> selectors.BankFilters:
     data = request.GET
     question_type = data.get("type", "")
     status = data.get("status", "")
-    difficulty = _int(data.get("difficulty"))
+    difficulty = query_int(data.get("difficulty"))
     return selectors.BankFilters(
         q=" ".join(data.get("q", "").split())[: selectors.CONSOLE_SEARCH_LIMIT],
-        category=_int(data.get("category")),
+        category=query_int(data.get("category")),
         type=question_type if question_type in QuestionType.values else "",
         status=status if status in QuestionStatus.values else "",
         difficulty=difficulty if difficulty in range(1, 6) else None,
@@ -159,8 +118,8 @@ def question_list(request: HttpRequest) -> HttpResponse:
     """题库: every question, newest first, searched by stem and filtered, 20 a page."""
     _operator(request)
     filters = _filters(request)
-    page = Paginator(selectors.bank_questions(filters), PAGE_SIZE).get_page(request.GET.get("page"))
-    return _render(
+    page = console_page(request, selectors.bank_questions(filters), PAGE_SIZE)
+    return console_render(
         request,
         "quizzes/console_questions.html",
         {
@@ -180,9 +139,9 @@ def question_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def question_status(request: HttpRequest, question_id: int) -> HttpResponse:
     """启用 · 停用 · 退回草稿 from the list or the question's page (``action``)."""
-    actor = _actor(request)
+    actor = console_actor(request)
     question = access.access_question_as_operator(actor, question_id)
-    back = _back(request, reverse("console:quizzes_questions"))
+    back = console_back(request, reverse("console:quizzes_questions"), prefix="/console/quizzes/")
     action = request.POST.get("action", "")
     if action not in STATUS_ACTIONS:
         messages.error(request, _("操作无效。"))
@@ -208,7 +167,7 @@ def question_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def question_edit(request: HttpRequest, question_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = console_actor(request)
     return _question_form(request, actor, access.access_question_as_operator(actor, question_id))
 
 
@@ -216,7 +175,7 @@ def _question_form(request: HttpRequest, actor: User, question: Question | None)
     categories = _categories()
     initial = None
     if question is None:
-        initial = {"category": _int(request.GET.get("category")) or "", "difficulty": 2}
+        initial = {"category": query_int(request.GET.get("category")) or "", "difficulty": 2}
     form = QuestionForm(
         request.POST if request.method == "POST" else None,
         categories=categories,
@@ -240,7 +199,7 @@ def _question_form(request: HttpRequest, actor: User, question: Question | None)
     if question is not None:
         context["versions"] = list(selectors.question_versions(question)[:20])
         context["papers"] = list(selectors.question_papers(question)[:20])
-    return _render(
+    return console_render(
         request,
         "quizzes/console_question_form.html",
         context,
@@ -290,7 +249,7 @@ def _save_question(
 @require_GET
 def category_list(request: HttpRequest) -> HttpResponse:
     _operator(request)
-    return _render(
+    return console_render(
         request,
         "quizzes/console_categories.html",
         {"categories": list(selectors.bank_categories())},
@@ -308,7 +267,7 @@ def category_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def category_edit(request: HttpRequest, category_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = console_actor(request)
     return _category_form(request, actor, access.access_category_as_operator(actor, category_id))
 
 
@@ -333,7 +292,7 @@ def _category_form(request: HttpRequest, actor: User, category: Category | None)
         else:
             messages.success(request, done % {"name": saved.name})
             return redirect("console:quizzes_categories")
-    return _render(
+    return console_render(
         request,
         "quizzes/console_category_form.html",
         {"form": form, "category": category},
@@ -346,7 +305,7 @@ def _category_form(request: HttpRequest, actor: User, category: Category | None)
 @require_GET
 def category_export(request: HttpRequest, category_id: int) -> HttpResponse:
     """A category's questions as .xlsx, in the import's format (audited: it holds answers)."""
-    actor = _actor(request)
+    actor = console_actor(request)
     category = access.access_category_as_operator(actor, category_id)
     try:
         content = excel.bank_export(actor=actor, category=category, ip=_ip(request))
@@ -377,7 +336,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
             form.add_error("file", str(refusal.message))
         else:
             return redirect("console:quizzes_import_preview", preview.token)
-    return _render(
+    return console_render(
         request,
         "quizzes/console_import.html",
         {
@@ -404,18 +363,18 @@ PREVIEW_COLUMNS = ("id", "type", "category", "stem", "answer", "status")
 @require_GET
 def import_preview(request: HttpRequest, token: str) -> HttpResponse:
     """The preview of an upload (counts, first rows, every error) or what its import did."""
-    actor = _actor(request)
+    actor = console_actor(request)
     preview = excel.import_preview_get(actor=actor, token=token)
     errors = [
         {"row": e.row, "column": excel.column_label(e.column), "message": e.message}
         for e in preview.errors
     ]
-    return _render(
+    return console_render(
         request,
         "quizzes/console_import_preview.html",
         {
             "preview": preview,
-            "error_page": Paginator(errors, ERRORS_PER_PAGE).get_page(request.GET.get("page")),
+            "error_page": console_page(request, errors, ERRORS_PER_PAGE),
             "error_count": len(errors),
             "labels": [excel.HEADERS[name] for name in PREVIEW_COLUMNS],
             "lines": [
@@ -431,7 +390,7 @@ def import_preview(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 def import_confirm(request: HttpRequest, token: str) -> HttpResponse:
     """确认导入: everything or nothing; the preview page then shows the result or the errors."""
-    actor = _actor(request)
+    actor = console_actor(request)
     try:
         done = excel.import_preview_confirm(actor=actor, token=token, ip=_ip(request))
     except (Conflict, ValidationFailed) as refusal:
@@ -448,7 +407,7 @@ def import_confirm(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @require_GET
 def import_errors(request: HttpRequest, token: str) -> HttpResponse:
-    actor = _actor(request)
+    actor = console_actor(request)
     preview = excel.import_preview_get(actor=actor, token=token)
     stem = preview.file_name.rsplit(".", 1)[0] or "questions"
     return xlsx_attachment(
@@ -485,12 +444,12 @@ def weekly_list(request: HttpRequest) -> HttpResponse:
 
 def _paper_list(request: HttpRequest, kind: str) -> HttpResponse:
     _operator(request)
-    page = Paginator(selectors.bank_papers(kind), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = console_page(request, selectors.bank_papers(kind), PAGE_SIZE)
     moment = now()
     for paper in page.object_list:
         paper.console_state, paper.console_state_label = paper_state(paper, moment)
         paper.console_minutes = paper.time_limit // 60
-    return _render(
+    return console_render(
         request,
         "quizzes/console_papers.html",
         {
@@ -519,7 +478,7 @@ def weekly_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def paper_edit(request: HttpRequest, paper_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = console_actor(request)
     paper = access.access_paper_as_operator(actor, paper_id)
     return _paper_form(request, actor, paper.kind, paper)
 
@@ -576,7 +535,7 @@ class Picker:
         question_type = data.get("pick_type", "")
         return cls(
             q=" ".join(data.get("pick_q", "").split())[: selectors.CONSOLE_SEARCH_LIMIT],
-            category=_int(data.get("pick_category")),
+            category=query_int(data.get("pick_category")),
             type=question_type if question_type in QuestionType.values else "",
         )
 
@@ -585,13 +544,13 @@ def _picked(request: HttpRequest, go: str, chosen: list[int], picker: Picker) ->
     """The chosen ids after one of the picker's buttons."""
     chosen = list(chosen)
     action, _sep, argument = go.partition(":")
-    target = _int(argument)
+    target = query_int(argument)
     if action == "add":
         for pk in parse_ids(",".join(request.POST.getlist("pick"))):
             if pk not in chosen:
                 chosen.append(pk)
     elif action == "draw":
-        count = _int(request.POST.get("draw_count")) or 0
+        count = query_int(request.POST.get("draw_count")) or 0
         drawn = selectors.bank_questions_drawn(
             count=min(count, 10),
             category=picker.category,
@@ -676,7 +635,7 @@ def _paper_form(request: HttpRequest, actor: User, kind: str, paper: Paper | Non
         )
     )
     target = PAPER_TARGET[PaperKind(kind)]
-    return _render(
+    return console_render(
         request,
         "quizzes/console_paper_form.html",
         {
@@ -753,9 +712,11 @@ PAPER_ACTIONS: dict[str, Any] = {
 @require_POST
 def paper_action(request: HttpRequest, paper_id: int) -> HttpResponse:
     """发布 · 撤回 · 删除 from the list (``action``)."""
-    actor = _actor(request)
+    actor = console_actor(request)
     paper = access.access_paper_as_operator(actor, paper_id)
-    back = _back(request, reverse(PAPER_LISTS[PaperKind(paper.kind)]))
+    back = console_back(
+        request, reverse(PAPER_LISTS[PaperKind(paper.kind)]), prefix="/console/quizzes/"
+    )
     action = request.POST.get("action", "")
     if action not in PAPER_ACTIONS:
         messages.error(request, _("操作无效。"))

@@ -23,30 +23,26 @@ purge job. Confirming re-reads and re-checks it inside the import's transaction.
 
 from __future__ import annotations
 
-import codecs
-import csv
 import datetime as dt
 import io
 import re
 import secrets
 import unicodedata
-import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-import puremagic
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from xuexi.accounts.models import User
 from xuexi.content.models import Item
+from xuexi.core import spreadsheets
 from xuexi.core.audit import audit_record
 from xuexi.core.errors import Conflict, NotFound, ValidationFailed
-from xuexi.core.text import enumeration
+from xuexi.core.spreadsheets import FORMULA_PREFIXES, RowError, neutralise
 from xuexi.core.time import BUSINESS_TZ, now
-from xuexi.organizations.roster import FORMULA_PREFIXES, neutralise
 from xuexi.quizzes import bank
 from xuexi.quizzes.access import require_bank_operator
 from xuexi.quizzes.models import Category, Question, QuestionStatus, QuestionType
@@ -179,28 +175,17 @@ class QuestionRow:
         return [self.get(name) for name in FIELDS]
 
 
-@dataclass(frozen=True)
-class RowError:
-    row: int
-    column: str  # a name of FIELDS, or "file"
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "field": self.column, "message": self.message}
-
-
-class ImportRejected(ValidationFailed):
+class ImportRejected(spreadsheets.RowsRejected):
     """The file has errors; nothing was written. ``details["rows"]`` lists them."""
 
     def __init__(self, errors: Sequence[RowError]) -> None:
-        rows = {error.row for error in errors}
-        message = _(
-            "文件中有 %(count)d 处错误（涉及 %(rows)d 行），未导入任何题目。"
-            "请下载错误报告，修改后重新上传。"
-        ) % {"count": len(errors), "rows": len(rows)}
-        super().__init__({"file": message}, message)
-        self.errors = list(errors)
-        self.details["rows"] = [error.as_dict() for error in self.errors]
+        super().__init__(
+            errors,
+            _(
+                "文件中有 %(count)d 处错误（涉及 %(rows)d 行），未导入任何题目。"
+                "请下载错误报告，修改后重新上传。"
+            ),
+        )
 
 
 def restore(value: str) -> str:
@@ -221,22 +206,6 @@ def answer_text(question_type: str, answer: Any) -> str:
 
 
 # --- 1. writing: the template and the export share one sheet -----------------------------------
-
-
-def _xlsx_writer(buffer: IO[bytes], **options: Any) -> Any:
-    import xlsxwriter
-
-    # Strings stay strings: nothing typed into a cell becomes a formula, a link or a number.
-    return xlsxwriter.Workbook(
-        buffer,
-        {
-            "in_memory": not options.get("constant_memory", False),
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-            **options,
-        },
-    )
 
 
 def _questions_sheet(workbook: Any, categories: list[str]) -> Any:
@@ -355,7 +324,7 @@ def bank_template(*, actor: User) -> bytes:
     require_bank_operator(actor)
     categories = list(Category.objects.order_by("position", "id").values_list("name", flat=True))
     buffer = io.BytesIO()
-    workbook = _xlsx_writer(buffer)
+    workbook = spreadsheets.xlsx_writer(buffer)
     sheet = _questions_sheet(workbook, categories)
     grey = workbook.add_format({"italic": True, "font_color": "#999999", "num_format": "@"})
     example_category = categories[0] if categories else "理论学习"
@@ -411,7 +380,7 @@ def bank_export(*, actor: User, category: Category, ip: str | None = None) -> by
             Category.objects.order_by("position", "id").values_list("name", flat=True)
         )
         buffer = io.BytesIO()
-        workbook = _xlsx_writer(buffer, constant_memory=True)
+        workbook = spreadsheets.xlsx_writer(buffer, constant_memory=True)
         exported_at = now().astimezone(BUSINESS_TZ)
         note = _("导出人：%(name)s 导出时间：%(at)s 含答案，注意保密") % {
             "name": actor.real_name,
@@ -460,23 +429,28 @@ def bank_export(*, actor: User, category: Category, ip: str | None = None) -> by
 # --- 2. reading an upload ----------------------------------------------------------------------
 
 
-def _refuse(message: str) -> ValidationFailed:
-    return ValidationFailed({"file": message})
+def _upload_format() -> spreadsheets.UploadFormat:
+    """How a question file is read, and the refusals that name a 题目文件 (the rest are
+    shared). Only .xlsx and .csv are taken, as the help sheet says: an .xls is refused."""
+    return spreadsheets.UploadFormat(
+        max_bytes=MAX_UPLOAD_BYTES,
+        max_zip_entries=MAX_ZIP_ENTRIES,
+        max_unzipped_bytes=MAX_UNZIPPED_BYTES,
+        sheet=SHEET_QUESTIONS,
+        too_large=_("文件超过 5 MB，请分成几份后分别导入。"),
+        empty=_("文件是空的，请填写题目后再上传。"),
+        unsupported_type=_("不支持该文件类型（%(kind)s）。请上传 .xlsx 或 .csv 格式的题目文件。"),
+        unrecognised=_("无法识别该文件。请上传 .xlsx 或 .csv 格式的题目文件。"),
+        not_a_workbook=_("这不是 Excel 表格文件。请上传 .xlsx 或 .csv 格式的题目文件。"),
+        unknown_encoding=_("无法识别文件编码。请另存为 UTF-8 编码的 CSV 或 Excel 文件。"),
+        xls_refusal=_("不支持旧版 .xls 文件，请用 Excel 另存为 .xlsx 后上传。"),
+    )
 
 
 def _cell_text(value: Any) -> str:
-    """A cell as text: 2022.0 (a number Excel stored) → "2022"; an exported ``'=…`` restored."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return TRUE_LABEL if value else FALSE_LABEL
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e16:
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    return restore(str(value).strip())
+    """A cell as text (``spreadsheets.cell_text``), booleans as 正确/错误 and an exported
+    ``'=…`` restored."""
+    return restore(spreadsheets.cell_text(value, true_text=TRUE_LABEL, false_text=FALSE_LABEL))
 
 
 _NOTE = re.compile(r"[（(][^（()）]*[)）]$")
@@ -510,105 +484,6 @@ def _header_key(text: str) -> str | None:
     return None
 
 
-def _detect(data: bytes) -> str:
-    """``"xlsx"`` or ``"csv"`` from the bytes themselves, never from the file's name."""
-    if data.startswith(b"PK\x03\x04"):
-        return "xlsx"
-    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        raise _refuse(_("不支持旧版 .xls 文件，请用 Excel 另存为 .xlsx 后上传。"))
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "csv"  # Excel's "Unicode 文本": UTF-16, tab-separated
-    try:
-        kind = puremagic.from_string(data[:8192])
-    except puremagic.PureError:
-        kind = ""
-    if kind and kind.lower() not in (".txt", ".csv", ".tsv"):
-        raise _refuse(
-            _("不支持该文件类型（%(kind)s）。请上传 .xlsx 或 .csv 格式的题目文件。")
-            % {"kind": kind.lstrip(".").upper()}
-        )
-    if b"\x00" in data[:65536]:
-        raise _refuse(_("无法识别该文件。请上传 .xlsx 或 .csv 格式的题目文件。"))
-    return "csv"
-
-
-def _broken() -> ValidationFailed:
-    return _refuse(_("文件已损坏，无法读取。请用 Excel 打开后重新保存再上传。"))
-
-
-def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
-    from openpyxl import load_workbook
-
-    try:
-        entries = zipfile.ZipFile(io.BytesIO(data)).infolist()
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise _broken() from exc
-    names = {entry.filename for entry in entries}
-    if "xl/workbook.xml" not in names:
-        raise _refuse(_("这不是 Excel 表格文件。请上传 .xlsx 或 .csv 格式的题目文件。"))
-    if any(name.lower().endswith("vbaproject.bin") for name in names):
-        raise _refuse(_("文件包含宏，出于安全考虑不予接收。请另存为不含宏的 .xlsx 文件。"))
-    if len(entries) > MAX_ZIP_ENTRIES or sum(e.file_size for e in entries) > MAX_UNZIPPED_BYTES:
-        raise _refuse(_("文件内容过大，无法读取。请删除多余的工作表或格式后重新上传。"))
-    try:
-        # openpyxl parses through defusedxml (a dependency): no entity expansion, no external
-        # entities (SECURITY S18).
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on a broken file
-        raise _broken() from exc
-    try:
-        names_in_book = workbook.sheetnames
-        sheet = (
-            workbook[SHEET_QUESTIONS]
-            if SHEET_QUESTIONS in names_in_book
-            else workbook.worksheets[0]
-        )
-        sheet.reset_dimensions()  # some writers record a wrong size; read what is there
-        for index, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield index, list(row)
-    except ValidationFailed:
-        raise
-    except Exception as exc:
-        raise _broken() from exc
-    finally:
-        workbook.close()
-
-
-def _csv_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
-    # Excel on Chinese Windows saves "CSV" in GBK (gb18030 is its superset); others UTF-8.
-    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
-    for encoding in ("utf-16",) if utf16 else ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise _refuse(_("无法识别文件编码。请另存为 UTF-8 编码的 CSV 或 Excel 文件。"))
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    try:
-        yield from enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1)
-    except csv.Error as exc:
-        raise _refuse(_("CSV 文件格式有误，无法读取。请用 Excel 打开后重新保存。")) from exc
-
-
-def read_upload_bytes(upload: IO[bytes] | Any) -> bytes:
-    """The upload's bytes, refused when empty or over the size limit (read no further)."""
-    size = getattr(upload, "size", None)
-    too_big = _("文件超过 5 MB，请分成几份后分别导入。")
-    if size is not None and size > MAX_UPLOAD_BYTES:
-        raise _refuse(too_big)
-    if hasattr(upload, "seek"):
-        upload.seek(0)
-    data = upload.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise _refuse(too_big)
-    if not data.strip():
-        raise _refuse(_("文件是空的，请填写题目后再上传。"))
-    return bytes(data)
-
-
 def bank_read(data: bytes) -> list[QuestionRow]:
     """The data rows of an upload (.xlsx or .csv, told apart by content).
 
@@ -617,45 +492,27 @@ def bank_read(data: bytes) -> list[QuestionRow]:
     rows or with none. Empty rows and the template's example rows are skipped; each row keeps
     its spreadsheet row number.
     """
-    source = {"xlsx": _xlsx_rows, "csv": _csv_rows}[_detect(data)](data)
-    columns: dict[str, int] | None = None
+    table = spreadsheets.data_rows(
+        spreadsheets.sheet_rows(data, _upload_format()),
+        text_of=_cell_text,
+        field_of=_header_key,
+        is_header=lambda found: len(set(found) & set(REQUIRED_COLUMNS)) >= 2,
+        required=REQUIRED_COLUMNS,
+        column_names=HEADERS,
+        search_rows=HEADER_SEARCH_ROWS,
+        no_header=_("找不到表头：缺少「题型」「分类」「题干」「答案」列。请使用下载的模板。"),
+    )
     rows: list[QuestionRow] = []
-    for index, raw in source:
-        cells = [_cell_text(value) for value in raw]
-        if not any(cells):
-            continue
-        if columns is None:
-            found: dict[str, int] = {}
-            for position, text in enumerate(cells):
-                key = _header_key(text) if text else None
-                if key is not None and key not in found:
-                    found[key] = position
-            if len(set(found) & set(REQUIRED_COLUMNS)) >= 2:
-                missing = [HEADERS[key] for key in REQUIRED_COLUMNS if key not in found]
-                if missing:
-                    raise _refuse(
-                        _("缺少必填列：%(columns)s。请使用下载的模板，不要修改第一行的列名。")
-                        % {"columns": enumeration(missing)}
-                    )
-                columns = found
-            elif index >= HEADER_SEARCH_ROWS:
-                break
-            continue
-        values = {
-            key: (cells[position] if position < len(cells) else "")
-            for key, position in columns.items()
-        }
+    for index, values in table:
         if values.get("id") == EXAMPLE_ID:
             continue
         if len(rows) >= MAX_ROWS:
-            raise _refuse(
+            raise spreadsheets.refuse(
                 _("文件超过 %(limit)s 道题，请分成几份后分别导入。") % {"limit": f"{MAX_ROWS:,}"}
             )
         rows.append(QuestionRow(row=index, cells=values))
-    if columns is None:
-        raise _refuse(_("找不到表头：缺少「题型」「分类」「题干」「答案」列。请使用下载的模板。"))
     if not rows:
-        raise _refuse(_("文件中没有题目，请从模板的示例行下方起填写后再上传。"))
+        raise spreadsheets.refuse(_("文件中没有题目，请从模板的示例行下方起填写后再上传。"))
     return rows
 
 
@@ -985,27 +842,15 @@ def bank_import(
 
 def bank_error_workbook(errors: Sequence[RowError], values: dict[int, list[str]]) -> bytes:
     """行号, 列, 原因 for each error, then the row's values as uploaded."""
-    buffer = io.BytesIO()
-    workbook = _xlsx_writer(buffer)
-    sheet = workbook.add_worksheet("错误报告")
-    bold = workbook.add_format({"bold": True, "bg_color": "#FDEEEE", "border": 1})
-    text = workbook.add_format({"num_format": "@"})
-    headers = ["行号", "列", "原因", *(HEADERS[name] for name in FIELDS)]
-    for column, header in enumerate(headers):
-        sheet.write_string(0, column, header, bold)
-    for line, error in enumerate(errors, start=1):
-        sheet.write_number(line, 0, error.row)
-        sheet.write_string(line, 1, column_label(error.column))
-        sheet.write_string(line, 2, neutralise(error.message))
-        for offset, value in enumerate(values.get(error.row, [])):
-            if value:
-                sheet.write_string(line, 3 + offset, neutralise(str(value)), text)
-    sheet.set_column(0, 1, 10)
-    sheet.set_column(2, 2, 60)
-    sheet.set_column(3, 3 + len(FIELDS), 14)
-    sheet.freeze_panes(1, 3)
-    workbook.close()
-    return buffer.getvalue()
+    return spreadsheets.error_workbook(
+        errors,
+        values,
+        headers=[HEADERS[name] for name in FIELDS],
+        column_label=column_label,
+        widths=[(0, 1, 10), (2, 2, 60), (3, 3 + len(FIELDS), 14)],
+        frozen_columns=3,
+        skip_blank=True,
+    )
 
 
 # --- 6. the preview between upload and confirmation --------------------------------------------
@@ -1096,7 +941,7 @@ def import_preview_create(*, actor: User, upload: IO[bytes] | Any) -> ImportPrev
     with row errors is kept (without its bytes) so that its errors can be read and
     downloaded."""
     require_bank_operator(actor)
-    data = read_upload_bytes(upload)
+    data = spreadsheets.read_upload(upload, _upload_format())
     rows = bank_read(data)
     check = bank_check(actor=actor, rows=rows)
     token = secrets.token_urlsafe(12)

@@ -23,9 +23,9 @@ from django.utils.translation import gettext as _
 from xuexi.accounts.models import User
 from xuexi.core import ratelimit
 from xuexi.core.audit import audit_record
+from xuexi.core.spreadsheets import neutralise
 from xuexi.core.time import BUSINESS_TZ, seconds_until_next_business_day
 from xuexi.organizations.models import Organization
-from xuexi.organizations.roster import neutralise
 from xuexi.reports import selectors
 
 REPORT_HEADERS = (
