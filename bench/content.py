@@ -71,20 +71,19 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 from psycopg import sql
 
+from bench import common
 from bench.common import machine, print_markdown
 from bench.generate import (
-    DEFAULT_DATABASE_URL,
     PLACE_ROOTS,
     Clock,
     _dbname,
     allocate,
+    check_rebuilt,
     copy_rows,
     copy_text,
     extra_columns,
-    read_meta,
     secondary_structures,
-    setup_django,
-    unapplied_migrations,
+    sequences_past_ids,
 )
 from bench.generate import drop as drop_structure
 
@@ -653,16 +652,9 @@ def build(url: str, items: int) -> dict[str, Any]:
             cur.execute(structure.create)
             if "gin" in structure.create.lower():
                 print(f"    {structure.name}: {time.perf_counter() - started:.1f} s", flush=True)
-        if set(secondary_structures(cur, ["content_item"])) != set(rebuild):
-            raise SystemExit("the rebuilt indexes and keys differ from those migrate made")
+        check_rebuilt(cur, ["content_item"], rebuild)
         clock.lap(f"rebuild {len(rebuild)} indexes and keys")
-        for table in tables:
-            cur.execute(
-                sql.SQL("SELECT setval(pg_get_serial_sequence(%s, 'id'), max(id)) FROM {}").format(
-                    sql.Identifier(table)
-                ),
-                [table],
-            )
+        sequences_past_ids(cur, tables)
         conn.commit()
         clock.lap("commit")
     with psycopg.connect(url, autocommit=True) as conn:
@@ -1333,16 +1325,7 @@ def granian_version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.content",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
-        help="a database built by bench.generate (its name must contain 'bench')",
-    )
+    parser = common.bench_parser("bench.content", __doc__)
     parser.add_argument("--duration", type=int, default=DURATION, help="seconds per measure")
     parser.add_argument(
         "--warm-up", type=int, default=WARM_UP, help="seconds of load before each measure"
@@ -1363,17 +1346,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     action.add_argument("--build-only", action="store_true", help="build the data, measure nothing")
     action.add_argument("--clean", action="store_true", help="remove the bench content and stop")
     args = parser.parse_args(argv)
-    if "bench" not in _dbname(args.database_url):
-        parser.error("refusing to write into a database whose name does not contain 'bench'")
-    meta = read_meta(args.database_url)
-    if meta is None:
-        parser.error("no generated data there: run python -m bench.generate first (make bench)")
+    meta = common.generated_data(parser, args.database_url)
     # The bench process signs its member in with the server's key.
     os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
     os.environ.pop("REDIS_URL", None)
-    setup_django(args.database_url)
-    if pending := unapplied_migrations():
-        parser.error(f"the data predates {pending} migrations: regenerate it (make bench does)")
+    common.django_ready(parser, args.database_url)
     if args.clean:
         clean(args.database_url)
         return

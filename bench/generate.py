@@ -364,6 +364,25 @@ def drop(cur: psycopg.Cursor[Any], item: Rebuild) -> None:
         cur.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(item.name)))
 
 
+def check_rebuilt(
+    cur: psycopg.Cursor[Any], tables: Sequence[str], rebuild: Sequence[Rebuild]
+) -> None:
+    """Stop unless ``tables`` have again exactly the indexes and keys dropped for the load."""
+    if set(secondary_structures(cur, tables)) != set(rebuild):
+        raise SystemExit("the rebuilt indexes and keys differ from those migrate made")
+
+
+def sequences_past_ids(cur: psycopg.Cursor[Any], tables: Sequence[str]) -> None:
+    """Move each table's id sequence past the ids COPY wrote itself."""
+    for table in tables:
+        cur.execute(
+            sql.SQL("SELECT setval(pg_get_serial_sequence(%s, 'id'), max(id)) FROM {}").format(
+                sql.Identifier(table)
+            ),
+            [table],
+        )
+
+
 # --- the rows ----------------------------------------------------------------------------
 
 
@@ -634,16 +653,9 @@ def generate(url: str, scale: float, check: bool) -> None:
         clock.lap(f"COPY {membership_table}", counts[membership_table])
         for item in sorted(rebuild, key=lambda item: item.is_foreign_key):
             cur.execute(item.create)  # from pg_get_*def
-        if set(secondary_structures(cur, tables)) != set(rebuild):
-            raise SystemExit("the rebuilt indexes and keys differ from those migrate made")
+        check_rebuilt(cur, tables, rebuild)
         clock.lap(f"rebuild {len(rebuild)} indexes and keys")
-        for table in tables:
-            cur.execute(
-                sql.SQL("SELECT setval(pg_get_serial_sequence(%s, 'id'), max(id)) FROM {}").format(
-                    sql.Identifier(table)
-                ),
-                [table],
-            )
+        sequences_past_ids(cur, tables)
         conn.commit()
         clock.lap("commit")
     with psycopg.connect(url, autocommit=True) as conn:

@@ -59,14 +59,8 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 from psycopg import sql
 
-from bench.common import Measure, machine, print_markdown, print_table
-from bench.generate import (
-    DEFAULT_DATABASE_URL,
-    _dbname,
-    read_meta,
-    setup_django,
-    unapplied_migrations,
-)
+from bench import common
+from bench.common import Measure, machine, print_table
 from bench.organizations import median_by_expected
 
 if TYPE_CHECKING:
@@ -488,10 +482,9 @@ def batch_anchor_runner(
     return prepare, work, finish
 
 
-@dataclass(frozen=True)
-class AwardResult:
-    name: str
-    threads: int
+class OfRuns:
+    """What a measure's timed ``runs`` come to: the median rate, latencies, all outcomes."""
+
     runs: list[Run]
 
     @property
@@ -508,6 +501,13 @@ class AwardResult:
         for run in self.runs:
             total.update(run.outcomes)
         return total
+
+
+@dataclass(frozen=True)
+class AwardResult(OfRuns):
+    name: str
+    threads: int
+    runs: list[Run]
 
 
 def bench_awards(
@@ -563,24 +563,11 @@ def print_awards(results: Sequence[AwardResult], sizes: str) -> None:
     anchors = {
         (r.name == BATCH_ANCHOR, r.threads): r.rate for r in results if r.name.startswith("anchor")
     }
-    lines = []
-    for result in results:
-        outcomes = ", ".join(f"{k} {v}" for k, v in sorted(result.outcomes.items()))
-        lines.append(
-            (
-                result.name,
-                str(result.threads),
-                f"{result.rate:,.0f}",
-                f"{result.rate / anchors[(is_batched(result.name), result.threads)]:.2f}",
-                f"{result.latency_ms(0.5):.2f}",
-                f"{result.latency_ms(0.99):.2f}",
-                outcomes,
-            )
-        )
-    print_markdown(
-        ("measure", "threads", "calls/s", "× anchor", "p50 ms", "p99 ms", "outcomes (all runs)"),
-        lines,
-        right=(1, 2, 3, 4, 5),
+    common.print_rates(
+        results,
+        lambda result: anchors[(is_batched(result.name), result.threads)],
+        lambda result: ", ".join(f"{k} {v}" for k, v in sorted(result.outcomes.items())),
+        "outcomes (all runs)",
     )
 
 
@@ -689,7 +676,6 @@ def _ranked_sizes(page: Any, *, where: str) -> str:
 
 
 def bench_rankings(url: str, redis_url: str, day: dt.date, times: int) -> list[Measure]:
-    from django.db import connection
     from django.test.utils import override_settings
 
     from xuexi.organizations.models import Membership, Organization
@@ -700,29 +686,11 @@ def bench_rankings(url: str, redis_url: str, day: dt.date, times: int) -> list[M
     province = Organization.objects.get(kind="province")
     city = median_by_expected(list(Organization.objects.filter(kind="city")))
 
-    def baseline() -> int:
-        with connection.cursor() as cursor:
-            # The table name comes from the model, not from input.
-            cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(table)}")  # noqa: S608
-            return int(cursor.fetchone()[0])
-
-    results: list[Measure] = []
-
-    def add(name: str, work: Callable[[], Any], sizes: Callable[[Any], str]) -> None:
-        """Time ``work`` (see ``timed``), keep its last answer for the sizes, say it now."""
-        answer: list[Any] = []
-
-        def once() -> float:
-            started = time.perf_counter()
-            answer[:] = [work()]
-            return time.perf_counter() - started
-
-        seconds = timed(once, times)
-        results.append(Measure(name, seconds, sizes(answer[0])))
-        print(f"  {name}: {statistics.median(seconds) * 1000:,.1f} ms", flush=True)
+    results = common.Measures(partial(timed, times=times))
+    add = results.add
 
     print("\nbench.points: rankings", flush=True)
-    add(f"baseline: count(*) of all {table}", baseline, lambda rows: f"{rows:,} rows")
+    results.add_baseline(table)
 
     def viewer_in(node: Organization) -> User:
         """A member of the node with points that day, ranked in the middle."""
@@ -867,16 +835,7 @@ def run(args: argparse.Namespace, meta: dict[str, Any]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.points",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
-        help="a database built by bench.generate (its name must contain 'bench')",
-    )
+    parser = common.bench_parser("bench.points", __doc__)
     parser.add_argument(
         "--redis-url",
         default=os.environ.get("BENCH_REDIS_URL", ""),
@@ -884,30 +843,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         "database of its own: the bench deletes every ranking key in it (default "
         "$BENCH_REDIS_URL; $REDIS_URL is ignored)",
     )
-    parser.add_argument(
-        "--threads",
-        type=lambda text: tuple(int(n) for n in text.split(",")),
-        default=THREADS,
-        help="concurrent award workers, e.g. 2,4 (the default)",
+    common.add_run_options(
+        parser,
+        threads=THREADS,
+        members=MEMBERS_PER_RUN,
+        repeat=REPEAT,
+        workers="concurrent award workers",
     )
-    parser.add_argument(
-        "--members", type=int, default=MEMBERS_PER_RUN, help=f"per run (default {MEMBERS_PER_RUN})"
-    )
-    parser.add_argument("--repeat", type=int, default=REPEAT, help=f"default {REPEAT}")
     parser.add_argument("--only", choices=("awards", "rankings"), action="append")
     args = parser.parse_args(argv)
-    if "bench" not in _dbname(args.database_url):
-        parser.error("refusing to write into a database whose name does not contain 'bench'")
-    meta = read_meta(args.database_url)
-    if meta is None:
-        parser.error("no generated data there: run python -m bench.generate first (make bench)")
+    meta = common.generated_data(parser, args.database_url)
     if args.redis_url:
         os.environ["REDIS_URL"] = args.redis_url
     else:
         os.environ.pop("REDIS_URL", None)
-    setup_django(args.database_url)
-    if pending := unapplied_migrations():
-        parser.error(f"the data predates {pending} migrations: regenerate it (make bench does)")
+    common.django_ready(parser, args.database_url)
     run(args, meta)
 
 

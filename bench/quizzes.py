@@ -45,7 +45,6 @@ import datetime as dt
 import json
 import os
 import random
-import statistics
 import sys
 import time
 from collections import Counter as Tally
@@ -57,17 +56,10 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 from psycopg import sql
 
-from bench.common import machine, print_markdown
-from bench.generate import (
-    _dbname,
-    copy_rows,
-    copy_text,
-    extra_columns,
-    read_meta,
-    setup_django,
-    unapplied_migrations,
-)
-from bench.points import Run, threaded
+from bench import common
+from bench.common import machine
+from bench.generate import copy_rows, copy_text, extra_columns, sequences_past_ids
+from bench.points import OfRuns, Run, threaded
 
 if TYPE_CHECKING:
     from xuexi.accounts.models import User
@@ -312,13 +304,7 @@ def build(url: str, count: int) -> dict[str, Any]:
         questions, versions, types = bank_rows(shapes, count, at, (q_suffix, v_suffix))
         copy_rows(cur, "quizzes_question", QUESTION_COLUMNS + q_extra, questions, freeze=False)
         copy_rows(cur, "quizzes_questionversion", VERSION_COLUMNS + v_extra, versions, freeze=False)
-        for table in BANK_TABLES:
-            cur.execute(
-                sql.SQL("SELECT setval(pg_get_serial_sequence(%s, 'id'), max(id)) FROM {}").format(
-                    sql.Identifier(table)
-                ),
-                [table],
-            )
+        sequences_past_ids(cur, BANK_TABLES)
         marker = {
             MARKER: True,
             "version": BUILDER_VERSION,
@@ -404,20 +390,12 @@ class Lane:
 
 
 @dataclass(frozen=True)
-class Result:
+class Result(OfRuns):
     measure: str
     name: str
     threads: int
     runs: list[Run]
     rows: int  # questions read per call by the anchor
-
-    @property
-    def rate(self) -> float:
-        return statistics.median(run.rate for run in self.runs)
-
-    def latency_ms(self, quantile: float) -> float:
-        values = sorted(latency for run in self.runs for latency in run.latencies)
-        return values[min(len(values) - 1, int(quantile * len(values)))] * 1000
 
 
 Phase = tuple[Callable[..., Any], Callable[..., None], Callable[..., None]]
@@ -681,27 +659,15 @@ def bench(
 def print_results(results: Sequence[Result], heading: str) -> None:
     print(f"\n{heading}\n")
     anchors = {(r.measure, r.threads): r.rate for r in results if r.name.startswith("anchor")}
-    lines = []
-    for result in results:
-        outcomes = Tally[str]()
-        for run in result.runs:
-            outcomes.update(run.outcomes)
-        shown = ", ".join(f"{k} {v:,}" for k, v in sorted(outcomes.items()) if k != "rows")
-        lines.append(
-            (
-                result.name,
-                str(result.threads),
-                f"{result.rate:,.0f}",
-                f"{result.rate / anchors[(result.measure, result.threads)]:.2f}",
-                f"{result.latency_ms(0.5):.2f}",
-                f"{result.latency_ms(0.99):.2f}",
-                shown,
-            )
-        )
-    print_markdown(
-        ("measure", "threads", "calls/s", "× anchor", "p50 ms", "p99 ms", "calls (all runs)"),
-        lines,
-        right=(1, 2, 3, 4, 5),
+
+    def calls(result: Result) -> str:
+        return ", ".join(f"{k} {v:,}" for k, v in sorted(result.outcomes.items()) if k != "rows")
+
+    common.print_rates(
+        results,
+        lambda result: anchors[(result.measure, result.threads)],
+        calls,
+        "calls (all runs)",
     )
 
 
@@ -747,38 +713,16 @@ def run(args: argparse.Namespace, meta: dict[str, Any]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.quizzes",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = common.bench_parser(
+        "bench.quizzes", __doc__, env="BENCH_QUIZ_DATABASE_URL", default=DEFAULT_DATABASE_URL
     )
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("BENCH_QUIZ_DATABASE_URL", DEFAULT_DATABASE_URL),
-        help="a database built by bench.generate (its name must contain 'bench')",
-    )
-    parser.add_argument(
-        "--threads",
-        type=lambda text: tuple(int(n) for n in text.split(",")),
-        default=THREADS,
-        help="concurrent workers, e.g. 2,4 (the default)",
-    )
-    parser.add_argument(
-        "--members", type=int, default=MEMBERS_PER_RUN, help=f"per run (default {MEMBERS_PER_RUN})"
-    )
-    parser.add_argument("--repeat", type=int, default=REPEAT, help=f"default {REPEAT}")
+    common.add_run_options(parser, threads=THREADS, members=MEMBERS_PER_RUN, repeat=REPEAT)
     parser.add_argument("--questions", type=int, default=QUESTIONS, help=f"default {QUESTIONS:,}")
     parser.add_argument("--clean", action="store_true", help="remove the bench bank and stop")
     args = parser.parse_args(argv)
-    if "bench" not in _dbname(args.database_url):
-        parser.error("refusing to write into a database whose name does not contain 'bench'")
-    meta = read_meta(args.database_url)
-    if meta is None:
-        parser.error("no generated data there: run python -m bench.generate first (make bench)")
+    meta = common.generated_data(parser, args.database_url)
     os.environ.pop("REDIS_URL", None)  # the local memory cache, as bench.points without Redis
-    setup_django(args.database_url)
-    if pending := unapplied_migrations():
-        parser.error(f"the data predates {pending} migrations: regenerate it (make bench does)")
+    common.django_ready(parser, args.database_url)
     if args.clean:
         clean_bank(args.database_url)
         return

@@ -21,21 +21,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import statistics
 import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
+from bench import common
 from bench.common import Measure, machine, print_table
-from bench.generate import (
-    DEFAULT_DATABASE_URL,
-    _dbname,
-    read_meta,
-    setup_django,
-    unapplied_migrations,
-)
 from bench.organizations import median_by_expected
 from bench.points import (
     FULL_EVENTS_PER_DAY,
@@ -107,28 +99,11 @@ def bench_reports(url: str, day: dt.date, times: int) -> list[Measure]:
     if branch is None:
         raise SystemExit("the bench province has no branch under its median county")
 
-    def baseline() -> int:
-        with connection.cursor() as cursor:
-            # The table name comes from the model, not from input.
-            cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(table)}")  # noqa: S608
-            return int(cursor.fetchone()[0])
-
-    results: list[Measure] = []
-
-    def add(name: str, work: Callable[[], Any], sizes: Callable[[Any], str]) -> None:
-        answer: list[Any] = []
-
-        def once() -> float:
-            started = time.perf_counter()
-            answer[:] = [work()]
-            return time.perf_counter() - started
-
-        seconds = timed(once, times)
-        results.append(Measure(name, seconds, sizes(answer[0])))
-        print(f"  {name}: {statistics.median(seconds) * 1000:,.1f} ms", flush=True)
+    results = common.Measures(partial(timed, times=times))
+    add = results.add
 
     print("\nbench.reports", flush=True)
-    add(f"baseline: count(*) of all {table}", baseline, lambda rows: f"{rows:,} rows")
+    results.add_baseline(table)
     add(
         f"nightly close of {day} (every node's figures)",
         lambda: rollup.report_day_close(day),
@@ -233,27 +208,12 @@ def run(args: argparse.Namespace, meta: dict[str, Any]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.reports",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
-        help="a database built by bench.generate (its name must contain 'bench')",
-    )
+    parser = common.bench_parser("bench.reports", __doc__)
     parser.add_argument("--repeat", type=int, default=REPEAT, help=f"default {REPEAT}")
     args = parser.parse_args(argv)
-    if "bench" not in _dbname(args.database_url):
-        parser.error("refusing to write into a database whose name does not contain 'bench'")
-    meta = read_meta(args.database_url)
-    if meta is None:
-        parser.error("no generated data there: run python -m bench.generate first (make bench)")
+    meta = common.generated_data(parser, args.database_url)
     os.environ.pop("REDIS_URL", None)
-    setup_django(args.database_url)
-    if pending := unapplied_migrations():
-        parser.error(f"the data predates {pending} migrations: regenerate it (make bench does)")
+    common.django_ready(parser, args.database_url)
     run(args, meta)
 
 

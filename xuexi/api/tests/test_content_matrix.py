@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -40,6 +39,7 @@ from xuexi.content.models import (
 )
 from xuexi.content.sanitize import sanitize_body
 from xuexi.core.models import AuditEntry
+from xuexi.core.testing import Route, ask, console_path
 from xuexi.core.time import now
 from xuexi.organizations.services import membership_place, role_grant
 
@@ -147,115 +147,108 @@ def account_body(code_of: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
     return body
 
 
-@dataclass(frozen=True)
-class Page:
-    method: str
-    url: Callable[[dict[str, Any]], str]
-    body: Callable[[dict[str, Any]], dict[str, Any]] | None
-    expect: dict[str, int]
-
-
 def url(name: str, key: str | None = None) -> Callable[[dict[str, Any]], str]:
-    return lambda p: reverse(f"console:{name}", args=[c(p, key).pk] if key else [])
+    """The console route ``name``, on the cast's content object ``key`` if it takes one."""
+    return console_path(name, (lambda p: c(p, key)) if key else None)
 
 
-PAGES: dict[str, Page] = {
+PAGES: dict[str, Route] = {
     # The console's landing: administrators to their organisation, pure editors to 内容管理.
-    "console landing": Page(
+    "console landing": Route(
         "get", url("index"), None, editors(302, member=403, province_admin=302)
     ),
     # 内容管理
-    "item list": Page("get", url("content_items"), None, editors(200)),
-    "item form": Page("get", url("content_item_create"), None, editors(200)),
-    "create in the local channel": Page(
+    "item list": Route("get", url("content_items"), None, editors(200)),
+    "item form": Route("get", url("content_item_create"), None, editors(200)),
+    "create in the local channel": Route(
         "post", url("content_item_create"), item_body("l_column"), editors(302)
     ),
     # Not a 404: the national columns are simply not among the local editor's choices.
-    "create in the national channel": Page(
+    "create in the national channel": Route(
         "post", url("content_item_create"), item_body("n_column"), editors(302, local=200)
     ),
-    "edit a national item": Page("get", url("content_item_edit", "n_item"), None, national(200)),
-    "save a national item": Page(
+    "edit a national item": Route("get", url("content_item_edit", "n_item"), None, national(200)),
+    "save a national item": Route(
         "post", url("content_item_edit", "n_item"), item_body("n_column"), national(302)
     ),
-    "edit a local item": Page("get", url("content_item_edit", "l_item"), None, editors(200)),
-    "save a local item": Page(
+    "edit a local item": Route("get", url("content_item_edit", "l_item"), None, editors(200)),
+    "save a local item": Route(
         "post", url("content_item_edit", "l_item"), item_body("l_column"), editors(302)
     ),
-    "recommend a national item": Page(
+    "recommend a national item": Route(
         "post",
         url("content_item_action", "n_item"),
         lambda p: {"action": "recommend"},
         national(302),
     ),
-    "feature a local item": Page(
+    "feature a local item": Route(
         "post", url("content_item_action", "l_item"), lambda p: {"action": "feature"}, editors(302)
     ),
-    "withdraw a national item": Page(
+    "withdraw a national item": Route(
         "post",
         url("content_item_action", "n_item"),
         lambda p: {"action": "withdraw"},
         national(302),
     ),
-    "upload a body image": Page(
+    "upload a body image": Route(
         "post", url("content_images"), lambda p: {"image": png()}, editors(201)
     ),
     # 栏目管理
-    "columns index": Page("get", url("content_columns_index"), None, editors(302)),
-    "national columns": Page("get", url("content_columns", "national"), None, national(200)),
-    "local columns": Page("get", url("content_columns", "local"), None, editors(200)),
-    "column form": Page("get", url("content_column_create", "national"), None, national(200)),
-    "create a national column": Page(
+    "columns index": Route("get", url("content_columns_index"), None, editors(302)),
+    "national columns": Route("get", url("content_columns", "national"), None, national(200)),
+    "local columns": Route("get", url("content_columns", "local"), None, editors(200)),
+    "column form": Route("get", url("content_column_create", "national"), None, national(200)),
+    "create a national column": Route(
         "post",
         url("content_column_create", "national"),
         lambda p: {"name": "新栏目", "slug": "new-one", "parent": ""},
         national(302),
     ),
-    "create a local sub-column": Page(
+    "create a local sub-column": Route(
         "post",
         url("content_column_create", "local"),
         lambda p: {"name": "子栏目", "slug": "child", "parent": str(c(p, "l_column").pk)},
         editors(302),
     ),
-    "rename form": Page("get", url("content_column_edit", "n_column"), None, national(200)),
-    "rename a national column": Page(
+    "rename form": Route("get", url("content_column_edit", "n_column"), None, national(200)),
+    "rename a national column": Route(
         "post",
         url("content_column_edit", "n_column"),
         lambda p: {"name": "改名", "is_active": "on"},
         national(302),
     ),
-    "move a national column down": Page(
+    "move a national column down": Route(
         "post",
         url("content_column_move", "n_column"),
         lambda p: {"direction": "down"},
         national(302),
     ),
-    "move a local column down": Page(
+    "move a local column down": Route(
         "post",
         url("content_column_move", "l_column"),
         lambda p: {"direction": "down"},
         editors(302),
     ),
-    "switch a national column off": Page(
+    "switch a national column off": Route(
         "post", url("content_column_switch", "n_column"), lambda p: {"active": "0"}, national(302)
     ),
     # 强国号
-    "accounts": Page("get", url("content_accounts"), None, editors(200)),
-    "account form": Page("get", url("content_account_create"), None, editors(200)),
-    "create a provincial account": Page(
+    "accounts": Route("get", url("content_accounts"), None, editors(200)),
+    "account form": Route("get", url("content_account_create"), None, editors(200)),
+    "create a provincial account": Route(
         "post", url("content_account_create"), account_body("province"), editors(302)
     ),
     # The root lies outside the local editor's scope: the form says so, nothing is saved.
-    "create an account of the root": Page(
+    "create an account of the root": Route(
         "post", url("content_account_create"), account_body("root"), editors(302, local=200)
     ),
-    "edit a national account": Page(
+    "edit a national account": Route(
         "get", url("content_account_edit", "n_account"), None, national(200)
     ),
-    "save a national account": Page(
+    "save a national account": Route(
         "post", url("content_account_edit", "n_account"), account_body("root"), national(302)
     ),
-    "save a local account": Page(
+    "save a local account": Route(
         "post", url("content_account_edit", "l_account"), account_body("province"), editors(302)
     ),
 }
@@ -265,17 +258,7 @@ PAGES: dict[str, Page] = {
 @pytest.mark.parametrize("page_name", PAGES)
 def test_every_content_console_route_answers_each_persona_exactly(client, cast, page_name, persona):
     page = PAGES[page_name]
-    path = page.url(cast)
-    if persona != "anonymous":
-        client.force_login(cast[persona])
-    audit_before = AuditEntry.objects.count()
-    snapshot = _state()
-    if page.method == "post":
-        response = client.post(path, page.body(cast) if page.body else {})
-    else:
-        response = client.get(path)
-    expected = page.expect[persona]
-    assert response.status_code == expected, (page_name, persona, response.content[:300])
+    response, (audit_before, snapshot) = ask(client, cast, persona, page_name, page, _before)
     wrote = AuditEntry.objects.count() - audit_before
     if persona == "anonymous":
         assert "/accounts/" in response["Location"]
@@ -284,6 +267,11 @@ def test_every_content_console_route_answers_each_persona_exactly(client, cast, 
     else:
         assert wrote == 0, (page_name, persona)
         assert _state() == snapshot, (page_name, persona)
+
+
+def _before() -> tuple[int, tuple[Any, ...]]:
+    """The audit log's length, and the state, before the request."""
+    return AuditEntry.objects.count(), _state()
 
 
 def _state() -> tuple[Any, ...]:

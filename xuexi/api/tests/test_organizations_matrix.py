@@ -8,13 +8,12 @@ stranger (no organisation), and anonymous.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from xuexi.core.models import AuditEntry
+from xuexi.core.testing import Route, admin_scope, ask, org, sign_in_as
 from xuexi.organizations.models import Invitation, JoinRequest, Membership, Organization
 from xuexi.organizations.services import invitation_create, join_request_create
 
@@ -32,34 +31,6 @@ PERSONAS = [
 ]
 
 
-@dataclass(frozen=True)
-class Case:
-    method: str
-    path: Callable[[dict[str, Any]], str]
-    body: Callable[[dict[str, Any]], dict[str, Any]] | None
-    expect: dict[str, int]  # persona -> status; missing personas: see defaults()
-
-
-def defaults(allowed: int, **overrides: int) -> dict[str, int]:
-    """In-scope administrators get ``allowed``, the sibling county's 404, members 403."""
-    table = {
-        "operator": allowed,
-        "province_admin": allowed,
-        "county_admin": allowed,
-        "outsider": 404,
-        "branch_admin": allowed,
-        "member": 403,
-        "stranger": 403,
-        "anonymous": 401,
-    }
-    table.update(overrides)
-    return table
-
-
-def org(name: str) -> Callable[[dict[str, Any]], int]:
-    return lambda p: p["orgs"][name].pk
-
-
 def member_of_a(p: dict[str, Any]) -> int:
     return p["member"].pk
 
@@ -72,138 +43,138 @@ def pending_request_for_a(p: dict[str, Any]) -> JoinRequest:
     return join_request_create(user=p["stranger"], code=invitation_for_a(p).code)
 
 
-CASES: dict[str, Case] = {
-    "read organisation": Case(
-        "get", lambda p: f"/api/v1/organizations/{org('branch_a')(p)}", None, defaults(200)
+CASES: dict[str, Route] = {
+    "read organisation": Route(
+        "get", lambda p: f"/api/v1/organizations/{org('branch_a')(p)}", None, admin_scope(200)
     ),
-    "read county": Case(
+    "read county": Route(
         "get",
         lambda p: f"/api/v1/organizations/{org('county_a')(p)}",
         None,
-        defaults(200, branch_admin=404),
+        admin_scope(200, branch_admin=404),
     ),
-    "list children": Case(
+    "list children": Route(
         "get",
         lambda p: f"/api/v1/organizations/{org('county_a')(p)}/children",
         None,
-        defaults(200, branch_admin=404),
+        admin_scope(200, branch_admin=404),
     ),
-    "search": Case(
+    "search": Route(
         "get",
         lambda p: "/api/v1/organizations/search?q=支部",
         None,
-        defaults(200, outsider=200),
+        admin_scope(200, outsider=200),
     ),
-    "create child": Case(
+    "create child": Route(
         "post",
         lambda p: "/api/v1/organizations",
         lambda p: {"parent_id": org("branch_a")(p), "name": "第一学习小组", "kind": "group"},
-        defaults(201),
+        admin_scope(201),
     ),
-    "rename": Case(
+    "rename": Route(
         "patch",
         lambda p: f"/api/v1/organizations/{org('branch_a')(p)}",
         lambda p: {"name": "支部A1（更名）"},
-        defaults(200),
+        admin_scope(200),
     ),
-    "move to the sibling county": Case(
+    "move to the sibling county": Route(
         "patch",
         lambda p: f"/api/v1/organizations/{org('branch_a')(p)}",
         lambda p: {"parent_id": org("county_b")(p)},
-        defaults(200, county_admin=404, branch_admin=404),
+        admin_scope(200, county_admin=404, branch_admin=404),
     ),
-    "close a node with members": Case(
+    "close a node with members": Route(
         "patch",
         lambda p: f"/api/v1/organizations/{org('branch_a')(p)}",
         lambda p: {"is_open": False},
-        defaults(409, branch_admin=403),
+        admin_scope(409, branch_admin=403),
     ),
-    "list members": Case(
+    "list members": Route(
         "get",
         lambda p: f"/api/v1/organizations/{org('branch_a')(p)}/members",
         None,
-        defaults(200),
+        admin_scope(200),
     ),
-    "add member": Case(
+    "add member": Route(
         "post",
         lambda p: f"/api/v1/organizations/{org('branch_a')(p)}/members",
         lambda p: {"phone": "13911112222", "real_name": "孙新人"},
-        defaults(201),
+        admin_scope(201),
     ),
-    "rename member": Case(
+    "rename member": Route(
         "patch",
         lambda p: f"/api/v1/organizations/{org('branch_a')(p)}/members/{member_of_a(p)}",
         lambda p: {"real_name": "周更正"},
-        defaults(200),
+        admin_scope(200),
     ),
-    "transfer member to the sibling county": Case(
+    "transfer member to the sibling county": Route(
         "patch",
         lambda p: f"/api/v1/organizations/{org('branch_a')(p)}/members/{member_of_a(p)}",
         lambda p: {"organization_id": org("branch_b")(p)},
-        defaults(200, county_admin=404, branch_admin=404),
+        admin_scope(200, county_admin=404, branch_admin=404),
     ),
-    "remove member": Case(
+    "remove member": Route(
         "delete",
         lambda p: f"/api/v1/organizations/{org('branch_a')(p)}/members/{member_of_a(p)}",
         None,
-        defaults(204),
+        admin_scope(204),
     ),
-    "appoint an administrator": Case(
+    "appoint an administrator": Route(
         "post",
         lambda p: f"/api/v1/organizations/{org('branch_a')(p)}/admins",
         lambda p: {"user_id": member_of_a(p)},
-        defaults(201, branch_admin=403),
+        admin_scope(201, branch_admin=403),
     ),
-    "appoint a main administrator of county A": Case(
+    "appoint a main administrator of county A": Route(
         "post",
         lambda p: f"/api/v1/organizations/{org('county_a')(p)}/admins",
         lambda p: {"user_id": member_of_a(p), "main": True},
-        defaults(201, branch_admin=404),
+        admin_scope(201, branch_admin=404),
     ),
-    "list roles": Case(
-        "get", lambda p: f"/api/v1/organizations/{org('branch_a')(p)}/roles", None, defaults(200)
+    "list roles": Route(
+        "get", lambda p: f"/api/v1/organizations/{org('branch_a')(p)}/roles", None, admin_scope(200)
     ),
-    "audit log": Case(
+    "audit log": Route(
         "get",
         lambda p: f"/api/v1/organizations/{org('branch_a')(p)}/audit-log",
         None,
-        defaults(200),
+        admin_scope(200),
     ),
-    "list invitations": Case(
+    "list invitations": Route(
         "get",
         lambda p: f"/api/v1/organizations/{org('branch_a')(p)}/invitations",
         None,
-        defaults(200),
+        admin_scope(200),
     ),
-    "create invitation": Case(
+    "create invitation": Route(
         "post",
         lambda p: f"/api/v1/organizations/{org('branch_a')(p)}/invitations",
         lambda p: {"valid_days": 7},
-        defaults(201),
+        admin_scope(201),
     ),
-    "disable invitation": Case(
+    "disable invitation": Route(
         "post",
         lambda p: f"/api/v1/invitations/{invitation_for_a(p).pk}/disable",
         lambda p: {},
-        defaults(200),
+        admin_scope(200),
     ),
-    "list join requests": Case(
+    "list join requests": Route(
         "get",
         lambda p: f"/api/v1/organizations/{org('branch_a')(p)}/join-requests",
         None,
-        defaults(200),
+        admin_scope(200),
     ),
-    "approve join request": Case(
+    "approve join request": Route(
         "post",
         lambda p: f"/api/v1/join-requests/{pending_request_for_a(p).pk}/approve",
         lambda p: {"note": "欢迎"},
-        defaults(200),
+        admin_scope(200),
     ),
-    "revoke the branch administrator": Case(
+    "revoke the branch administrator": Route(
         "delete",
         lambda p: f"/api/v1/role-grants/{p['branch_admin'].role_grants.get().pk}",
         None,
-        defaults(204, branch_admin=403),
+        admin_scope(204, branch_admin=403),
     ),
 }
 
@@ -214,21 +185,10 @@ def test_every_organisation_route_answers_each_persona_exactly(
     client, personas, case_name, persona
 ):
     case = CASES[case_name]
-    path = case.path(personas)
-    body = case.body(personas) if case.body else None
-    if persona != "anonymous":
-        client.force_login(personas[persona])
-    audit_before = AuditEntry.objects.count()
-    kwargs: dict[str, Any] = {"content_type": "application/json"} if body is not None else {}
-    response = (
-        getattr(client, case.method)(path, body, **kwargs)
-        if body is not None
-        else (getattr(client, case.method)(path))
+    response, audit_before = ask(
+        client, personas, persona, case_name, case, AuditEntry.objects.count, json=True
     )
-    expected = case.expect[persona]
-    assert response.status_code == expected, (case_name, persona, response.content[:300])
     if response.status_code >= 400:
-        assert set(response.json()) == {"code", "message", "details"}
         if case.method != "get":  # a refusal changes nothing, not even the audit log
             assert AuditEntry.objects.count() == audit_before
     elif case.method != "get":
@@ -308,14 +268,13 @@ def roster_file(branch_code: str) -> bytes:
     return f"姓名,手机号,所属组织（编码或路径）\n孙新人,13911112222,{branch_code}\n".encode()
 
 
-ROSTER_EXPECT = defaults(200)
+ROSTER_EXPECT = admin_scope(200)
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("route", ["roster-template", "roster-export"])
 def test_roster_downloads_answer_each_persona_exactly(client, personas, persona, route):
-    if persona != "anonymous":
-        client.force_login(personas[persona])
+    sign_in_as(client, personas, persona)
     response = client.get(f"/api/v1/organizations/{personas['orgs']['branch_a'].pk}/{route}")
     assert response.status_code == ROSTER_EXPECT[persona], (route, persona)
 
@@ -324,13 +283,12 @@ def test_roster_downloads_answer_each_persona_exactly(client, personas, persona,
 def test_roster_import_answers_each_persona_exactly(client, personas, persona):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    if persona != "anonymous":
-        client.force_login(personas[persona])
+    sign_in_as(client, personas, persona)
     branch = personas["orgs"]["branch_a"]
     upload = SimpleUploadedFile("名单.csv", roster_file(branch.code), content_type="text/csv")
     members_before = Membership.objects.count()
     response = client.post(f"/api/v1/organizations/{branch.pk}/roster-imports", {"file": upload})
-    assert response.status_code == defaults(201)[persona], (persona, response.content[:300])
+    assert response.status_code == admin_scope(201)[persona], (persona, response.content[:300])
     grew = Membership.objects.count() - members_before
     assert grew == (1 if response.status_code == 201 else 0)
 

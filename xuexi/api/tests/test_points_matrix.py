@@ -13,14 +13,13 @@ for county A's nodes; someone with no organisation and no role gets 403.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from django.urls import reverse
 
 from xuexi.core.models import AuditEntry
+from xuexi.core.testing import Route, admin_scope, ask, console_path, org
 from xuexi.core.time import business_day
 from xuexi.points import activities, services
 from xuexi.points import forms as ruleset_forms
@@ -48,43 +47,9 @@ def _test_rules(db: Any) -> None:
     install(TEST_RULES, dt.date(2020, 1, 1))
 
 
-def admin_route(allowed: int, **overrides: int) -> dict[str, int]:
-    """Administrators of county A's objects get ``allowed``, the sibling county's 404, anyone
-    without an administrative role 403, anonymous 401."""
-    table = {
-        "operator": allowed,
-        "province_admin": allowed,
-        "county_admin": allowed,
-        "outsider": 404,
-        "branch_admin": allowed,
-        "member": 403,
-        "member_b": 403,
-        "stranger": 403,
-        "anonymous": 401,
-    }
-    table.update(overrides)
-    return table
-
-
 def ranking_route(**overrides: int) -> dict[str, int]:
     """Rankings of a node in county A: administrators in scope and members of the chain 200."""
-    table = {
-        "operator": 200,
-        "province_admin": 200,
-        "county_admin": 200,
-        "outsider": 404,
-        "branch_admin": 200,
-        "member": 200,
-        "member_b": 404,
-        "stranger": 403,
-        "anonymous": 401,
-    }
-    table.update(overrides)
-    return table
-
-
-def org_id(name: str) -> Callable[[dict[str, Any]], int]:
-    return lambda p: p["orgs"][name].pk
+    return admin_scope(200, **{"member": 200, "member_b": 404, **overrides})
 
 
 def activity_in_a(p: dict[str, Any]) -> Activity:
@@ -104,12 +69,9 @@ def paid_entries() -> int:
     return LedgerEntry.objects.exclude(rule="login").count()
 
 
-@dataclass(frozen=True)
-class Case:
-    method: str
-    path: Callable[[dict[str, Any]], str]
-    body: Callable[[dict[str, Any]], dict[str, Any]] | None
-    expect: dict[str, int]
+def counts() -> tuple[int, int]:
+    """Audit entries and paid ledger entries: what an API route may add."""
+    return AuditEntry.objects.count(), paid_entries()
 
 
 def activity_body(p: dict[str, Any]) -> dict[str, Any]:
@@ -123,63 +85,60 @@ def activity_body(p: dict[str, Any]) -> dict[str, Any]:
 
 
 API = "/api/v1"
-CASES: dict[str, Case] = {
-    "member rankings of branch A": Case(
+CASES: dict[str, Route] = {
+    "member rankings of branch A": Route(
         "get",
-        lambda p: f"{API}/organizations/{org_id('branch_a')(p)}/rankings?of=members",
+        lambda p: f"{API}/organizations/{org('branch_a')(p)}/rankings?of=members",
         None,
         ranking_route(),
     ),
-    "organisation rankings of county A by week": Case(
+    "organisation rankings of county A by week": Route(
         "get",
         lambda p: (
-            f"{API}/organizations/{org_id('county_a')(p)}/rankings"
+            f"{API}/organizations/{org('county_a')(p)}/rankings"
             f"?of=organizations&period=week&by=per_member&date={business_day()}"
         ),
         None,
         ranking_route(),
     ),
-    "member rankings of the city (above county B too)": Case(
+    "member rankings of the city (above county B too)": Route(
         "get",
-        lambda p: f"{API}/organizations/{org_id('city')(p)}/rankings?period=year",
+        lambda p: f"{API}/organizations/{org('city')(p)}/rankings?period=year",
         None,
         ranking_route(county_admin=200, branch_admin=200, outsider=200, member_b=200),
     ),
-    "rankings of county B": Case(
+    "rankings of county B": Route(
         "get",
-        lambda p: f"{API}/organizations/{org_id('county_b')(p)}/rankings",
+        lambda p: f"{API}/organizations/{org('county_b')(p)}/rankings",
         None,
         ranking_route(outsider=200, county_admin=404, branch_admin=404, member=404, member_b=200),
     ),
-    "list activities": Case(
+    "list activities": Route(
         "get",
-        lambda p: f"{API}/organizations/{org_id('branch_a')(p)}/activities",
+        lambda p: f"{API}/organizations/{org('branch_a')(p)}/activities",
         None,
-        admin_route(200),
+        admin_scope(200),
     ),
-    "record an activity": Case(
+    "record an activity": Route(
         "post",
-        lambda p: f"{API}/organizations/{org_id('branch_a')(p)}/activities",
+        lambda p: f"{API}/organizations/{org('branch_a')(p)}/activities",
         activity_body,
-        admin_route(201),
+        admin_scope(201),
     ),
-    "record an activity for county A": Case(
+    "record an activity for county A": Route(
         "post",
-        lambda p: f"{API}/organizations/{org_id('county_a')(p)}/activities",
+        lambda p: f"{API}/organizations/{org('county_a')(p)}/activities",
         activity_body,
-        admin_route(201, branch_admin=404),
+        admin_scope(201, branch_admin=404),
     ),
-    "read an activity": Case(
-        "get",
-        lambda p: f"{API}/activities/{activity_in_a(p).pk}",
-        None,
-        admin_route(200),
+    "read an activity": Route(
+        "get", lambda p: f"{API}/activities/{activity_in_a(p).pk}", None, admin_scope(200)
     ),
-    "reverse an activity": Case(
+    "reverse an activity": Route(
         "post",
         lambda p: f"{API}/activities/{activity_in_a(p).pk}/reverse",
         lambda p: {"reason": "签到有误"},
-        admin_route(200),
+        admin_scope(200),
     ),
 }
 
@@ -188,19 +147,10 @@ CASES: dict[str, Case] = {
 @pytest.mark.parametrize("case_name", CASES)
 def test_every_points_api_route_answers_each_persona_exactly(client, personas, case_name, persona):
     case = CASES[case_name]
-    path = case.path(personas)
-    body = case.body(personas) if case.body else None
-    if persona != "anonymous":
-        client.force_login(personas[persona])
-    audit_before, ledger_before = AuditEntry.objects.count(), paid_entries()
-    if body is not None:
-        response = getattr(client, case.method)(path, body, content_type="application/json")
-    else:
-        response = getattr(client, case.method)(path)
-    expected = case.expect[persona]
-    assert response.status_code == expected, (case_name, persona, response.content[:300])
+    response, (audit_before, ledger_before) = ask(
+        client, personas, persona, case_name, case, counts, json=True
+    )
     if response.status_code >= 400:
-        assert set(response.json()) == {"code", "message", "details"}
         if case.method != "get":  # a refusal changes nothing
             assert AuditEntry.objects.count() == audit_before
             assert paid_entries() == ledger_before
@@ -324,17 +274,9 @@ def test_rankings_answer_the_api_shape_with_shared_ranks(client, personas):
 # --- console pages ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Page:
-    method: str
-    url: Callable[[dict[str, Any]], str]
-    body: Callable[[dict[str, Any]], dict[str, Any]] | None
-    expect: dict[str, int]
-
-
 def console(allowed: int, **overrides: int) -> dict[str, int]:
     """Console pages: like the API, but anonymous visitors are sent to sign in (302)."""
-    return admin_route(allowed, anonymous=302, **overrides)
+    return admin_scope(allowed, anonymous=302, **overrides)
 
 
 def record_form(p: dict[str, Any]) -> dict[str, Any]:
@@ -390,128 +332,88 @@ def ruleset_form(p: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-PAGES: dict[str, Page] = {
-    "activities index": Page(
+PAGES: dict[str, Route] = {
+    "activities index": Route(
         "get",
-        lambda p: reverse("console:points_activities_index"),
+        console_path("points_activities_index"),
         None,
         console(302, outsider=302),  # to his own top node
     ),
-    "activities of branch A": Page(
-        "get",
-        lambda p: reverse("console:points_activities", args=[org_id("branch_a")(p)]),
-        None,
-        console(200),
+    "activities of branch A": Route(
+        "get", console_path("points_activities", org("branch_a")), None, console(200)
     ),
-    "activity form": Page(
-        "get",
-        lambda p: reverse("console:points_activity_create", args=[org_id("branch_a")(p)]),
-        None,
-        console(200),
+    "activity form": Route(
+        "get", console_path("points_activity_create", org("branch_a")), None, console(200)
     ),
-    "record an activity": Page(
+    "record an activity": Route(
+        "post", console_path("points_activity_create", org("branch_a")), record_form, console(302)
+    ),
+    "activity detail": Route(
+        "get", console_path("points_activity", activity_in_a), None, console(200)
+    ),
+    "reverse form": Route(
+        "get", console_path("points_activity_reverse", activity_in_a), None, console(200)
+    ),
+    "reverse an activity": Route(
         "post",
-        lambda p: reverse("console:points_activity_create", args=[org_id("branch_a")(p)]),
-        record_form,
-        console(302),
-    ),
-    "activity detail": Page(
-        "get",
-        lambda p: reverse("console:points_activity", args=[activity_in_a(p).pk]),
-        None,
-        console(200),
-    ),
-    "reverse form": Page(
-        "get",
-        lambda p: reverse("console:points_activity_reverse", args=[activity_in_a(p).pk]),
-        None,
-        console(200),
-    ),
-    "reverse an activity": Page(
-        "post",
-        lambda p: reverse("console:points_activity_reverse", args=[activity_in_a(p).pk]),
+        console_path("points_activity_reverse", activity_in_a),
         lambda p: {"reason": "签到有误"},
         console(302),
     ),
-    "rankings index": Page(
-        "get",
-        lambda p: reverse("console:points_rankings_index"),
-        None,
-        console(302, outsider=302),
+    "rankings index": Route(
+        "get", console_path("points_rankings_index"), None, console(302, outsider=302)
     ),
-    "rankings of branch A": Page(
-        "get",
-        lambda p: reverse("console:points_rankings", args=[org_id("branch_a")(p)]),
-        None,
-        console(200),
+    "rankings of branch A": Route(
+        "get", console_path("points_rankings", org("branch_a")), None, console(200)
     ),
-    "organisation rankings of county A": Page(
+    "organisation rankings of county A": Route(
         "get",
-        lambda p: (
-            reverse("console:points_rankings", args=[org_id("county_a")(p)])
-            + "?of=organizations&period=month&by=per_member"
+        console_path(
+            "points_rankings", org("county_a"), "?of=organizations&period=month&by=per_member"
         ),
         None,
         console(200, branch_admin=404),
     ),
-    "ranking setting form": Page(
-        "get",
-        lambda p: reverse("console:points_ranking_setting", args=[org_id("branch_a")(p)]),
-        None,
-        console(200),
+    "ranking setting form": Route(
+        "get", console_path("points_ranking_setting", org("branch_a")), None, console(200)
     ),
     # A plain administrator (branch_admin) sees the form again with the refusal; nothing saved.
-    "switch branch A off": Page(
+    "switch branch A off": Route(
         "post",
-        lambda p: reverse("console:points_ranking_setting", args=[org_id("branch_a")(p)]),
+        console_path("points_ranking_setting", org("branch_a")),
         lambda p: {"target": "node", "members_visible": "0"},
         console(302, branch_admin=200),
     ),
     # Only operators of a root node switch the platform; the rest see the refusal in the form.
-    "switch the platform off": Page(
+    "switch the platform off": Route(
         "post",
-        lambda p: reverse("console:points_ranking_setting", args=[org_id("branch_a")(p)]),
+        console_path("points_ranking_setting", org("branch_a")),
         lambda p: {"target": "platform", "members_visible": "0"},
         console(200, operator=302),
     ),
     # 积分规则: readable by every administrator, changed by the platform operator only.
-    "rule sets": Page("get", lambda p: reverse("console:points_rulesets"), None, ruleset_page(200)),
-    "a rule set": Page(
-        "get",
-        lambda p: reverse("console:points_ruleset", args=[ruleset_in_force(p).pk]),
-        None,
-        ruleset_page(200),
+    "rule sets": Route("get", console_path("points_rulesets"), None, ruleset_page(200)),
+    "a rule set": Route(
+        "get", console_path("points_ruleset", ruleset_in_force), None, ruleset_page(200)
     ),
-    "a scheduled rule set": Page(
-        "get",
-        lambda p: reverse("console:points_ruleset", args=[ruleset_scheduled(p).pk]),
-        None,
-        ruleset_page(200),
+    "a scheduled rule set": Route(
+        "get", console_path("points_ruleset", ruleset_scheduled), None, ruleset_page(200)
     ),
-    "rule set editor": Page(
-        "get", lambda p: reverse("console:points_ruleset_create"), None, operator_page(200)
+    "rule set editor": Route(
+        "get", console_path("points_ruleset_create"), None, operator_page(200)
     ),
-    "schedule a rule set": Page(
-        "post", lambda p: reverse("console:points_ruleset_create"), ruleset_form, operator_page(302)
+    "schedule a rule set": Route(
+        "post", console_path("points_ruleset_create"), ruleset_form, operator_page(302)
     ),
-    "withdrawal form": Page(
-        "get",
-        lambda p: reverse("console:points_ruleset_withdraw", args=[ruleset_scheduled(p).pk]),
-        None,
-        operator_page(200),
+    "withdrawal form": Route(
+        "get", console_path("points_ruleset_withdraw", ruleset_scheduled), None, operator_page(200)
     ),
-    "withdraw a scheduled rule set": Page(
-        "post",
-        lambda p: reverse("console:points_ruleset_withdraw", args=[ruleset_scheduled(p).pk]),
-        None,
-        operator_page(302),
+    "withdraw a scheduled rule set": Route(
+        "post", console_path("points_ruleset_withdraw", ruleset_scheduled), None, operator_page(302)
     ),
     # A set in force is never withdrawn: the operator sees the refusal, nothing changes.
-    "withdraw the rule set in force": Page(
-        "post",
-        lambda p: reverse("console:points_ruleset_withdraw", args=[ruleset_in_force(p).pk]),
-        None,
-        operator_page(200),
+    "withdraw the rule set in force": Route(
+        "post", console_path("points_ruleset_withdraw", ruleset_in_force), None, operator_page(200)
     ),
 }
 
@@ -522,16 +424,9 @@ def test_every_points_console_page_answers_each_persona_exactly(
     client, personas, page_name, persona
 ):
     page = PAGES[page_name]
-    url = page.url(personas)
-    if persona != "anonymous":
-        client.force_login(personas[persona])
-    audit_before = AuditEntry.objects.count()
-    if page.method == "post":
-        response = client.post(url, page.body(personas) if page.body else {})
-    else:
-        response = client.get(url)
-    expected = page.expect[persona]
-    assert response.status_code == expected, (page_name, persona, response.content[:300])
+    response, audit_before = ask(
+        client, personas, persona, page_name, page, AuditEntry.objects.count
+    )
     wrote = AuditEntry.objects.count() - audit_before
     if persona == "anonymous":
         assert "/accounts/" in response["Location"]

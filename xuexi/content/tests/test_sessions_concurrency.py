@@ -4,12 +4,9 @@ racing for one session pay once; starts racing for one member leave one open ses
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-from django.db import connection, connections
 
 from xuexi.accounts.models import User
 from xuexi.accounts.tests.factories import UserFactory
@@ -23,44 +20,15 @@ from xuexi.content.sessions import (
 )
 from xuexi.content.tests.factories import make_item, make_site
 from xuexi.core.errors import Conflict
+from xuexi.core.testing import POSTGRESQL_RACES, race
 from xuexi.core.time import now
 from xuexi.points import scoring
 from xuexi.points.models import LedgerEntry, RuleSet
 from xuexi.points.tests.conftest import install
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="row-lock concurrency is proven on PostgreSQL"
-    ),
-]
+pytestmark = POSTGRESQL_RACES
 
 RACERS = 12
-T = TypeVar("T")
-
-
-def race(work: Callable[[int], T]) -> tuple[list[T], list[BaseException]]:
-    """Run ``work(n)`` for n in 0..RACERS-1 at the same moment, each in its own thread and
-    database session; returns the results and the exceptions raised."""
-    barrier = threading.Barrier(RACERS)
-    results: list[T] = []
-    errors: list[BaseException] = []
-
-    def runner(n: int) -> None:
-        try:
-            barrier.wait()
-            results.append(work(n))
-        except BaseException as exc:  # reported to the test: a thread must not die silently
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=runner, args=(n,)) for n in range(RACERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, errors
 
 
 @pytest.fixture
@@ -89,7 +57,7 @@ def test_simultaneous_finishes_of_one_session_pay_once(member, items):
         verified_seconds=180,
     )
 
-    results, errors = race(lambda n: session_finish(member=member, session_id=session.pk))
+    results, errors = race(lambda n: session_finish(member=member, session_id=session.pk), RACERS)
 
     assert errors == []
     assert {(r.valid, r.points_awarded) for r in results} == {(True, 1 + 3)}
@@ -102,7 +70,7 @@ def test_simultaneous_finishes_of_one_session_pay_once(member, items):
 def test_simultaneous_starts_leave_one_open_session(member, items):
     session_start(member=member, item=items[0])  # an open session the racers all supersede
 
-    results, errors = race(lambda n: session_start(member=member, item=items[n]))
+    results, errors = race(lambda n: session_start(member=member, item=items[n]), RACERS)
 
     assert errors == []
     assert len(results) == RACERS
@@ -134,7 +102,7 @@ def test_heartbeats_racing_a_finish_never_add_time_after_the_verdict(member, ite
         except Exception as exc:  # a beat after the finish is refused (409)
             return exc
 
-    results, errors = race(work)
+    results, errors = race(work, RACERS)
 
     assert errors == []
     beats = [r for r in results if not isinstance(r, SessionResult)]

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Callable
 
 import pytest
-from django.db import connection, connections
 
 from xuexi.accounts.tests.factories import UserFactory
+from xuexi.core import testing
 from xuexi.points.batch import AwardRequest, points_award_batch
 from xuexi.points.models import Counter, LedgerEntry, RuleSet
 from xuexi.points.services import Award, points_award
 from xuexi.points.tests.conftest import TEST_RULES, install
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="row-lock concurrency is proven on PostgreSQL"
-    ),
-]
+pytestmark = testing.POSTGRESQL_RACES
 
 SH = dt.timezone(dt.timedelta(hours=8))
 NOON = dt.datetime(2026, 3, 3, 12, 0, tzinfo=SH)
@@ -28,25 +22,9 @@ RACERS = 50
 
 
 def race(work: Callable[[int], Award]) -> list[Award]:
-    """Run ``work(n)`` for n in 0..49 at the same moment, each in its own thread and session."""
-    barrier = threading.Barrier(RACERS)
-    results: list[Award] = []
-    errors: list[BaseException] = []
-
-    def runner(n: int) -> None:
-        try:
-            barrier.wait()
-            results.append(work(n))
-        except BaseException as exc:  # reported below: a thread must not die silently
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=runner, args=(n,)) for n in range(RACERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    """Run ``work(n)`` for n in 0..49 at the same moment, each in its own thread and session;
+    no racer may fail."""
+    results, errors = testing.race(work, RACERS)
     assert errors == []
     return results
 

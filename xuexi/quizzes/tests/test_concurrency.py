@@ -4,16 +4,14 @@ round revive it once; timeouts racing an answer leave one verdict."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-from django.db import connection, connections
 
 from xuexi.accounts.models import User
 from xuexi.accounts.tests.factories import UserFactory
 from xuexi.core.errors import Conflict
+from xuexi.core.testing import POSTGRESQL_RACES, race
 from xuexi.points.models import LedgerEntry, RuleSet
 from xuexi.points.services import rulesets_install_default
 from xuexi.quizzes.models import AttemptQuestion, WrongAnswer
@@ -26,39 +24,9 @@ from xuexi.quizzes.services import (
 )
 from xuexi.quizzes.tests.factories import bank, right_answer, wrong_answer
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="row-lock concurrency is proven on PostgreSQL"
-    ),
-]
+pytestmark = POSTGRESQL_RACES
 
 RACERS = 10
-T = TypeVar("T")
-
-
-def race(work: Callable[[int], T]) -> tuple[list[T], list[BaseException]]:
-    """Run ``work(n)`` for n in 0..RACERS-1 at the same moment, each in its own thread and
-    database session; returns the results and the exceptions raised."""
-    barrier = threading.Barrier(RACERS)
-    results: list[T] = []
-    errors: list[BaseException] = []
-
-    def runner(n: int) -> None:
-        try:
-            barrier.wait()
-            results.append(work(n))
-        except BaseException as exc:  # reported to the test: a thread must not die silently
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=runner, args=(n,)) for n in range(RACERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, errors
 
 
 @pytest.fixture
@@ -81,7 +49,7 @@ def test_simultaneous_finishes_of_one_attempt_pay_once(member):
         attempt_answer(member=member, attempt_id=attempt.pk, question_id=row.pk,
                        answer=right_answer(row.version, row.question.type))  # fmt: skip
 
-    results, errors = race(lambda n: attempt_finish(member=member, attempt_id=attempt.pk))
+    results, errors = race(lambda n: attempt_finish(member=member, attempt_id=attempt.pk), RACERS)
 
     assert errors == []
     assert {(r.score, r.correct_count, r.points_awarded) for r in results} == {(100, 5, 5)}
@@ -96,7 +64,8 @@ def test_simultaneous_answers_to_one_question_grade_it_once(member):
     results, errors = race(
         lambda n: attempt_answer(
             member=member, attempt_id=attempt.pk, question_id=row.pk, answer=wrong
-        )
+        ),
+        RACERS,
     )
 
     assert len(results) == 1
@@ -111,7 +80,7 @@ def test_simultaneous_revives_revive_a_round_once(member):
     attempt_answer(member=member, attempt_id=attempt.pk, question_id=row.pk,
                    answer=wrong_answer(row.version, row.question.type))  # fmt: skip
 
-    results, errors = race(lambda n: attempt_revive(member=member, attempt_id=attempt.pk))
+    results, errors = race(lambda n: attempt_revive(member=member, attempt_id=attempt.pk), RACERS)
 
     assert len(results) == 1
     assert all(isinstance(e, Conflict) and e.code == "not_revivable" for e in errors)
@@ -130,7 +99,7 @@ def test_a_timeout_racing_answers_leaves_one_verdict(member):
             member=member, attempt_id=attempt.pk, question_id=row.pk, answer=right
         )
 
-    results, errors = race(work)
+    results, errors = race(work, RACERS)
 
     assert len(results) == 1
     assert all(isinstance(e, Conflict) for e in errors)

@@ -26,35 +26,13 @@ from xuexi.organizations.services import role_grant
 from xuexi.quizzes.models import Category, Paper, Question, QuestionType
 from xuexi.quizzes.tests.factories import bank
 from xuexi.quizzes.tests.test_excel import GOOD_ROWS, xlsx
-from xuexi.web.tests import test_browser_journeys as journeys
-
-# The journeys' browser, visit and database fixtures, shared by name.
-browser = journeys.browser
-visit = journeys.visit
-_allow_database_calls_beside_playwright = journeys._allow_database_calls_beside_playwright
-BOTH_SIZES = journeys.BOTH_SIZES
-PASSWORD = journeys.PASSWORD
-SCREENSHOTS = journeys.SCREENSHOTS
-expect = journeys.expect
+from xuexi.web.tests.test_browser_journeys import BOTH_SIZES, PASSWORD, expect, visit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+__all__ = ["visit"]  # the fixture, shared by name
+
 OPERATOR_PHONE = {"phone": "13300133001", "pc": "13300133002"}
-WIDTH = {"phone": 375, "pc": 1440}
-
-
-def shot(v: Any, step: str) -> None:
-    """A full-page screenshot from the top; nothing may scroll sideways."""
-    v.page.wait_for_load_state("load")
-    v.page.evaluate("window.scrollTo(0, 0)")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    v.page.screenshot(
-        path=str(SCREENSHOTS / f"quiz-console-{WIDTH[v.size]}-{step}.png"), full_page=True
-    )
-    overflow = v.page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0, f"{step}: the page scrolls sideways by {overflow}px"
 
 
 def _world(size: str) -> User:
@@ -77,17 +55,13 @@ def test_an_operator_writes_imports_and_publishes_a_special_paper(
     v = visit("quiz-console", size)
     page = v.page
 
-    v.goto(reverse("accounts:login"))
-    page.get_by_label("手机号").fill(OPERATOR_PHONE[size])
-    page.get_by_label("密码", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    expect(page.get_by_role("heading", name="王运营，您好")).to_be_visible()
+    v.sign_in(OPERATOR_PHONE[size], "王运营")
     v.goto(reverse("console:index"))
     menu = page.get_by_role("navigation", name="管理菜单")
     menu.get_by_role("link", name="题库", exact=True).click()
     expect(page.get_by_role("heading", name="题库", level=1)).to_be_visible()
     expect(page.get_by_text("共 16 道")).to_be_visible()
-    shot(v, "01-bank")
+    v.shot_from_top("01-bank")
 
     # A fill-in question: choosing 填空题 leaves only the blanks part on the form.
     page.get_by_role("link", name="新建题目").click()
@@ -98,7 +72,7 @@ def test_an_operator_writes_imports_and_publishes_a_special_paper(
     page.get_by_label("题干").fill("坚持____发展理念，推动____发展。")
     page.get_by_label("各空答案").fill("新\n高质量|高品质")
     page.get_by_label("解析").fill("完整、准确、全面贯彻新发展理念，推动高质量发展。")
-    shot(v, "02-new-fill")
+    v.shot_from_top("02-new-fill")
     page.get_by_role("button", name="保存并启用").click()
     expect(page.get_by_text(re.compile(r"已新建题目 \d+ 并启用。"))).to_be_visible()
     fill = Question.objects.get(type=QuestionType.FILL, current__stem__startswith="坚持")
@@ -114,7 +88,7 @@ def test_an_operator_writes_imports_and_publishes_a_special_paper(
     page.get_by_role("button", name="保存并启用").click()
     expect(page.get_by_text("请勾选正确的选项。")).to_be_visible()
     expect(page.get_by_label("选项A", exact=True)).to_have_value("上海")
-    shot(v, "03-answer-missing")
+    v.shot_from_top("03-answer-missing")
 
     # Editing the fill-in question makes version 2.
     v.goto(reverse("console:quizzes_question_edit", args=[fill.pk]))
@@ -122,7 +96,7 @@ def test_an_operator_writes_imports_and_publishes_a_special_paper(
     page.get_by_role("button", name="保存修改").click()
     expect(page.get_by_text("已保存，生成第 2 版")).to_be_visible()
     expect(page.locator(".bank-version")).to_have_count(2)
-    shot(v, "04-second-version")
+    v.shot_from_top("04-second-version")
 
     # An import: a wrong row is named in the preview; the corrected file goes in.
     menu = page.get_by_role("navigation", name="管理菜单")
@@ -135,7 +109,7 @@ def test_an_operator_writes_imports_and_publishes_a_special_paper(
     expect(page.get_by_role("heading", name="导入预览", level=1)).to_be_visible()
     expect(page.get_by_text("请为每个空填写答案")).to_be_visible()
     expect(page.get_by_role("button", name="确认导入")).to_have_count(0)
-    shot(v, "05-preview-error")
+    v.shot_from_top("05-preview-error")
     right = tmp_path / "新题-改.xlsx"
     right.write_bytes(xlsx(rows))
     page.get_by_role("link", name="重新上传").click()
@@ -144,7 +118,7 @@ def test_an_operator_writes_imports_and_publishes_a_special_paper(
     page.get_by_role("button", name="确认导入").click()
     expect(page.get_by_text("导入完成：新增 4 道，修改 0 道，未变 0 道。")).to_be_visible()
     assert Question.objects.filter(current__stem__endswith="（导入）").count() == 4
-    shot(v, "06-imported")
+    v.shot_from_top("06-imported")
 
     # A special paper: search and tick two questions, draw eight more, publish.
     v.goto(reverse("console:quizzes_specials"))
@@ -163,12 +137,12 @@ def test_an_operator_writes_imports_and_publishes_a_special_paper(
     page.get_by_label("随机抽取").select_option("8")
     page.get_by_role("button", name="抽取", exact=True).click()
     expect(page.locator(".bank-chosen-item")).to_have_count(10)
-    shot(v, "07-paper-form")
+    v.shot_from_top("07-paper-form")
     page.get_by_role("button", name="保存并发布").click()
     expect(page.get_by_text("已保存并发布「贯彻新发展理念专项答题」。")).to_be_visible()
     row = page.locator(".bank-paper-table tbody tr", has_text="贯彻新发展理念专项答题")
     expect(row.locator(".badge")).to_have_text("进行中")
-    shot(v, "08-papers")
+    v.shot_from_top("08-papers")
     paper = Paper.objects.get(title="贯彻新发展理念专项答题")
     assert (paper.is_published, paper.slots.count(), paper.time_limit) == (True, 10, 600)
     assert Category.objects.count() == 2

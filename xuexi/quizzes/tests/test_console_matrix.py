@@ -26,6 +26,7 @@ from django.urls import reverse
 
 from xuexi.accounts.tests.factories import UserFactory
 from xuexi.core.models import AuditEntry
+from xuexi.core.testing import ask
 from xuexi.core.time import BUSINESS_TZ, now
 from xuexi.organizations.services import membership_place, role_grant
 from xuexi.quizzes import excel
@@ -290,17 +291,7 @@ def test_the_matrix_covers_every_quiz_console_route():
 @pytest.mark.parametrize("page_name", PAGES)
 def test_every_quiz_console_route_answers_each_persona_exactly(client, cast, page_name, persona):
     page = PAGES[page_name]
-    path = page.path(cast)
-    if persona != "anonymous":
-        client.force_login(cast[persona])
-    audit_before = AuditEntry.objects.count()
-    snapshot = _state()
-    if page.method == "post":
-        response = client.post(path, page.body(cast) if page.body else {})
-    else:
-        response = client.get(path)
-    expected = page.expect[persona]
-    assert response.status_code == expected, (page_name, persona, response.content[:300])
+    response, (audit_before, snapshot) = ask(client, cast, persona, page_name, page, _before)
     if persona == "anonymous":
         assert "/accounts/" in response["Location"]
     recorded = list(
@@ -311,6 +302,11 @@ def test_every_quiz_console_route_answers_each_persona_exactly(client, cast, pag
     else:
         assert recorded == [], (page_name, persona, recorded)
         assert _state() == snapshot, (page_name, persona)
+
+
+def _before() -> tuple[int, tuple[Any, ...]]:
+    """The audit log's length, and the state, before the request."""
+    return AuditEntry.objects.count(), _state()
 
 
 def _state() -> tuple[Any, ...]:

@@ -6,6 +6,7 @@ Every important step is saved as a full-page screenshot under
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -62,16 +63,23 @@ PHONES = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _allow_database_calls_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
+def _allow_database_calls(monkeypatch: pytest.MonkeyPatch) -> None:
     # Playwright's sync API keeps an asyncio loop running in this thread, so Django's
     # "async-unsafe" guard would refuse the test's own ORM calls (creating users, reading the
     # outbox's rows). Nothing here is really concurrent: the test waits on every browser step.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
+@pytest.fixture(autouse=True)
+def _allow_database_calls_beside_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The allowance for every test here (``visit`` also grants it to the tests that use it
+    elsewhere; some journey modules still import this fixture by name)."""
+    _allow_database_calls(monkeypatch)
+
+
+@contextlib.contextmanager
+def _chromium() -> Iterator[Any]:
+    """Headless Chromium; the test is skipped where it is not installed (fails on CI)."""
     executable = shutil.which("chromium")
     if executable is None:
         if os.environ.get("CI"):
@@ -85,6 +93,12 @@ def browser() -> Iterator[Any]:
             yield chromium
         finally:
             chromium.close()
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    with _chromium() as chromium:
+        yield chromium
 
 
 class Visit:
@@ -118,14 +132,33 @@ class Visit:
 
     def shot(self, step: str) -> None:
         """Save a full-page screenshot and check that nothing overflows sideways."""
+        self._screenshot(f"{self.journey}-{self.size}-{step}.png", step, full_page=True)
+
+    def shot_from_top(self, step: str, *, full_page: bool = True) -> None:
+        """A screenshot once the page has loaded, taken from the top (a sticky header would
+        otherwise land mid-page); the whole page unless a dialog is open. Named by the width,
+        ``<journey>-<375|1440>-<step>.png``; nothing may scroll sideways."""
+        self.page.wait_for_load_state("load")
+        if full_page:
+            self.page.evaluate("window.scrollTo(0, 0)")
+        width = SIZES[self.size]["viewport"]["width"]
+        self._screenshot(f"{self.journey}-{width}-{step}.png", step, full_page=full_page)
+
+    def _screenshot(self, name: str, step: str, *, full_page: bool) -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(
-            path=str(SCREENSHOTS / f"{self.journey}-{self.size}-{step}.png"), full_page=True
-        )
+        self.page.screenshot(path=str(SCREENSHOTS / name), full_page=full_page)
         overflow = self.page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         assert overflow <= 0, f"{step}: the page scrolls sideways by {overflow}px"
+
+    def sign_in(self, phone: str, name: str) -> None:
+        """Sign in on the login page with the journeys' password; the home page greets ``name``."""
+        self.goto(reverse("accounts:login"))
+        self.page.get_by_label("手机号").fill(phone)
+        self.page.get_by_label("密码", exact=True).fill(PASSWORD)
+        self.page.get_by_role("button", name="登录", exact=True).click()
+        expect(self.page.get_by_role("heading", name=f"{name}，您好")).to_be_visible()
 
     def main_nav_link(self, name: str) -> Any:
         return self.page.get_by_role("navigation", name="主导航").get_by_role(
@@ -138,16 +171,26 @@ class Visit:
 
 
 @pytest.fixture
-def visit(browser: Any, live_server: Any) -> Iterator[Any]:
+def visit(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """``visit(journey, size)`` opens a browser context on the live server. A module of
+    journeys needs only this fixture: it brings its own Chromium and database allowance."""
+    _allow_database_calls(monkeypatch)
     opened: list[Visit] = []
+    with _chromium() as browser:
 
-    def open_visit(journey: str, size: str) -> Visit:
-        opened.append(Visit(browser, live_server.url, journey, size))
-        return opened[-1]
+        def open_visit(journey: str, size: str) -> Visit:
+            opened.append(Visit(browser, live_server.url, journey, size))
+            return opened[-1]
 
-    yield open_visit
-    for one in opened:
-        one.close()
+        yield open_visit
+        for one in opened:
+            one.close()
+
+
+def add_child(parent: Organization, name: str, code: str, kind: str = "branch") -> Organization:
+    """A child organisation of ``parent`` (read afresh: add_child needs a current numchild)."""
+    parent = Organization.objects.get(pk=parent.pk)
+    return Organization.objects.add_child(parent, {"name": name, "kind": kind, "code": code})
 
 
 def _organization_path() -> Organization:
@@ -350,11 +393,7 @@ def test_an_administrator_reads_the_login_log(visit: Any, size: str) -> None:
     v = visit("login-log", size)
     page = v.page
 
-    v.goto(reverse("accounts:login"))
-    page.get_by_label("手机号").fill(phone)
-    page.get_by_label("密码", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    expect(page.get_by_role("heading", name="赵管理，您好")).to_be_visible()
+    v.sign_in(phone, "赵管理")
     v.main_nav_link("我的").click()
     expect(page.get_by_text("学习管理员")).to_be_visible()
     v.shot("01-me-with-role")

@@ -42,21 +42,13 @@ from xuexi.content.sanitize import sanitize_body
 from xuexi.core.time import now
 from xuexi.organizations.models import Organization, Role
 from xuexi.organizations.services import role_grant
-from xuexi.web.tests import test_browser_journeys as journeys
-
-# The journeys' browser, visit and database fixtures, shared by name.
-browser = journeys.browser
-visit = journeys.visit
-_allow_database_calls_beside_playwright = journeys._allow_database_calls_beside_playwright
-BOTH_SIZES = journeys.BOTH_SIZES
-PASSWORD = journeys.PASSWORD
-SCREENSHOTS = journeys.SCREENSHOTS
-expect = journeys.expect
+from xuexi.web.tests.test_browser_journeys import BOTH_SIZES, PASSWORD, expect, visit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+__all__ = ["visit"]  # the fixture, shared by name
+
 EDITOR_PHONE = {"phone": "13200132001", "pc": "13200132002"}
-WIDTH = {"phone": 375, "pc": 1440}
 TITLE = "村里的合作社开起来了"
 
 
@@ -154,22 +146,6 @@ def _world(size: str) -> dict[str, Any]:
     return {"root": root, "province": province, "national": national, "account": account}
 
 
-def shot(v: Any, step: str, *, full_page: bool = True) -> None:
-    """A screenshot once the page has loaded, from the top; nothing may scroll sideways."""
-    v.page.wait_for_load_state("load")
-    if full_page:
-        v.page.evaluate("window.scrollTo(0, 0)")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    v.page.screenshot(
-        path=str(SCREENSHOTS / f"content-console-{WIDTH[v.size]}-{step}.png"),
-        full_page=full_page,
-    )
-    overflow = v.page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0, f"{step}: the page scrolls sideways by {overflow}px"
-
-
 @BOTH_SIZES
 def test_an_editor_writes_publishes_and_features_an_article(
     visit: Any, size: str, tmp_path: Path
@@ -181,11 +157,7 @@ def test_an_editor_writes_publishes_and_features_an_article(
     page = v.page
 
     # Sign in; the console sends an editor who is no administrator to 内容管理.
-    v.goto(reverse("accounts:login"))
-    page.get_by_label("手机号").fill(EDITOR_PHONE[size])
-    page.get_by_label("密码", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    expect(page.get_by_role("heading", name="王编辑，您好")).to_be_visible()
+    v.sign_in(EDITOR_PHONE[size], "王编辑")
     v.goto(reverse("console:index"))
     expect(page).to_have_url(re.compile(r"/console/content/$"))
     expect(page.get_by_role("heading", name="内容管理", level=1)).to_be_visible()
@@ -196,25 +168,25 @@ def test_an_editor_writes_publishes_and_features_an_article(
     expect(rows).to_have_count(5)
     expect(rows.filter(has_text="明日上线").locator(".badge")).to_have_text("定时")
     expect(rows.filter(has_text="基层治理").locator(".badge")).to_have_text("草稿")
-    shot(v, "01-items")
+    v.shot_from_top("01-items")
 
     # The filters: the scheduled ones.
     page.get_by_label("状态").select_option(label="定时")
     page.get_by_role("button", name="查询").click()
     expect(rows).to_have_count(1)
     expect(page.get_by_text("共 1 条")).to_be_visible()
-    shot(v, "02-items-scheduled")
+    v.shot_from_top("02-items-scheduled")
     page.get_by_role("link", name="重置").click()
 
     # A new article: publishing an empty form says what is missing, next to each field.
     page.get_by_role("link", name="新建内容").click()
     expect(page.get_by_role("heading", name="新建内容", level=1)).to_be_visible()
     expect(page.get_by_label("文章")).to_be_checked()
-    shot(v, "03-new-form")
+    v.shot_from_top("03-new-form")
     page.get_by_role("button", name="发布", exact=True).click()
     expect(page.locator("#id_title_error")).to_have_text("请填写标题。")
     expect(page.locator("#id_column_error")).to_have_text("请选择栏目。")
-    shot(v, "04-form-errors")
+    v.shot_from_top("04-form-errors")
 
     # Fill it in, and upload a picture into the body (the form stays as typed).
     page.get_by_label("栏目").select_option(label="乡村振兴")
@@ -238,7 +210,7 @@ def test_an_editor_writes_publishes_and_features_an_article(
     expect(page.get_by_label("正文（HTML）")).to_have_value(
         re.compile(r'<p><img src="/media/body/\d{4}/\d{2}/[0-9a-f]+\.jpg" alt=""></p>$')
     )
-    shot(v, "05-body-image-uploaded")
+    v.shot_from_top("05-body-image-uploaded")
 
     # The cover is chosen again (files never survive a round trip), then publish.
     page.get_by_label("封面图片").set_input_files(str(cover))
@@ -255,7 +227,7 @@ def test_an_editor_writes_publishes_and_features_an_article(
     item = Item.objects.get(title=TITLE)
     assert item.status == ItemStatus.PUBLISHED
     assert item.account == world["account"]
-    shot(v, "06-published-preview")
+    v.shot_from_top("06-published-preview")
 
     # Back on the list: recommend it, then make it a home-page focus.
     page.get_by_role("link", name="返回列表").click()
@@ -265,14 +237,14 @@ def test_an_editor_writes_publishes_and_features_an_article(
     expect(page.get_by_text(f"已推荐「{TITLE}」。")).to_be_visible()
     row = page.locator(".content-table tbody tr", has_text=TITLE)
     expect(row.get_by_role("button", name="取消推荐")).to_be_visible()
-    shot(v, "07-recommended")
+    v.shot_from_top("07-recommended")
     row.get_by_role("button", name="设为焦点").click()
     expect(page.get_by_text(f"已将「{TITLE}」设为首页焦点。")).to_be_visible()
     row = page.locator(".content-table tbody tr", has_text=TITLE)
     expect(row.locator(".badge")).to_have_text(["已发布", "推荐", "焦点"])
     item.refresh_from_db()
     assert (item.recommended, item.featured) == (True, True)
-    shot(v, "08-featured")
+    v.shot_from_top("08-featured")
 
     # A video's form: the body gives way to the file and poster, with their limits.
     page.get_by_role("link", name="新建内容").click()
@@ -280,27 +252,27 @@ def test_an_editor_writes_publishes_and_features_an_article(
     expect(page.get_by_label("正文（HTML）")).to_be_hidden()
     expect(page.get_by_label("音视频文件")).to_be_visible()
     expect(page.get_by_text("视频：MP4，最大 200 MB；音频：MP3 或 M4A，最大 50 MB")).to_be_visible()
-    shot(v, "09-video-form")
+    v.shot_from_top("09-video-form")
 
     # 栏目管理: a new column in the dialog, then moved up one place.
     menu.get_by_role("link", name="栏目管理").click()
     expect(page.get_by_role("heading", name="栏目管理", level=1)).to_be_visible()
     names = page.locator(".column-table tbody .column-name")
     expect(names).to_have_text(["重要新闻", "学习理论", "└理论文章", "乡村振兴"])
-    shot(v, "10-columns")
+    v.shot_from_top("10-columns")
     page.get_by_role("link", name="新建栏目").click()
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_role("heading", name="新建栏目")).to_be_visible()
     dialog.get_by_label("栏目名称").fill("学习新语")
     dialog.get_by_label("标识").fill("new-words")
-    shot(v, "11-column-dialog", full_page=False)
+    v.shot_from_top("11-column-dialog", full_page=False)
     dialog.get_by_role("button", name="新建").click()
     expect(page.get_by_text("已新建栏目「学习新语」。")).to_be_visible()
     expect(names).to_have_text(["重要新闻", "学习理论", "└理论文章", "乡村振兴", "学习新语"])
     page.get_by_role("button", name="上移「学习新语」").click()
     expect(page.get_by_text("已将「学习新语」上移。")).to_be_visible()
     expect(names).to_have_text(["重要新闻", "学习理论", "└理论文章", "学习新语", "乡村振兴"])
-    shot(v, "12-column-moved")
+    v.shot_from_top("12-column-moved")
 
     # Rename it in the dialog.
     page.get_by_role("link", name="修改「学习新语」").click()
@@ -308,7 +280,7 @@ def test_an_editor_writes_publishes_and_features_an_article(
     expect(dialog.get_by_role("heading", name="修改栏目")).to_be_visible()
     expect(dialog.get_by_label("启用（停用后栏目不再向学员展示，已有内容保留）")).to_be_checked()
     dialog.get_by_label("栏目名称").fill("学习新语录")
-    shot(v, "13-column-rename-dialog", full_page=False)
+    v.shot_from_top("13-column-rename-dialog", full_page=False)
     dialog.get_by_role("button", name="保存").click()
     expect(page.get_by_text("已保存栏目「学习新语录」。")).to_be_visible()
 
@@ -320,19 +292,19 @@ def test_an_editor_writes_publishes_and_features_an_article(
     menu.get_by_role("link", name="强国号").click()
     expect(page.get_by_role("heading", name="强国号", level=1)).to_be_visible()
     expect(page.locator(".account-table tbody tr")).to_have_count(1)
-    shot(v, "14-accounts")
+    v.shot_from_top("14-accounts")
     page.get_by_role("link", name="新建强国号").click()
     page.get_by_label("名称").fill("示范省文明办")
     page.get_by_label("主办组织编码").fill(world["province"].code)
     page.get_by_label("简介").fill("新时代文明实践的新鲜事")
     page.get_by_label("头像").set_input_files(str(cover))
-    shot(v, "15-account-form")
+    v.shot_from_top("15-account-form")
     page.get_by_role("button", name="新建").click()
     expect(page.get_by_text("已新建强国号「示范省文明办」。")).to_be_visible()
     expect(page.locator(".account-table tbody tr")).to_have_count(2)
-    shot(v, "16-accounts-after")
+    v.shot_from_top("16-accounts-after")
     page.get_by_role("link", name="编辑「示范省文明办」").click()
     expect(page.get_by_role("heading", name="编辑强国号", level=1)).to_be_visible()
     expect(page.get_by_label("主办组织编码")).to_have_value(world["province"].code)
     expect(page.locator(".account-avatar-preview")).to_be_visible()
-    shot(v, "17-account-edit")
+    v.shot_from_top("17-account-edit")

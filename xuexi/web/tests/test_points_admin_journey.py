@@ -26,29 +26,16 @@ from xuexi.organizations.models import Organization, Role
 from xuexi.organizations.services import membership_place, role_grant
 from xuexi.points.models import Activity, LedgerEntry, RankingSetting, RuleSet
 from xuexi.points.services import points_award, rulesets_install_default
-from xuexi.web.tests import test_browser_journeys as journeys
-
-# The journeys' browser, visit and database fixtures, shared by name.
-browser = journeys.browser
-visit = journeys.visit
-_allow_database_calls_beside_playwright = journeys._allow_database_calls_beside_playwright
-BOTH_SIZES = journeys.BOTH_SIZES
-PASSWORD = journeys.PASSWORD
-SCREENSHOTS = journeys.SCREENSHOTS
-expect = journeys.expect
+from xuexi.web.tests.test_browser_journeys import BOTH_SIZES, PASSWORD, add_child, expect, visit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+__all__ = ["visit"]  # the fixture, shared by name
+
 # One number per size, so that no rate limit or lockout leaks between the two runs.
 ADMIN_PHONE = {"phone": "13300133001", "pc": "13300133002"}
-WIDTH = {"phone": 375, "pc": 1440}
 ORGAN = "县委机关第一党支部"
 TOWN = "城关镇"
-
-
-def _child(parent: Organization, name: str, code: str, kind: str = "branch") -> Organization:
-    parent = Organization.objects.get(pk=parent.pk)  # numchild must be fresh for add_child
-    return Organization.objects.add_child(parent, {"name": name, "kind": kind, "code": code})
 
 
 def _county(size: str) -> dict[str, Any]:
@@ -56,11 +43,11 @@ def _county(size: str) -> dict[str, Any]:
     of one member each, and an empty branch; what some of them earned yesterday already."""
     p = "PA" + size[:2].upper()
     county = Organization.objects.add_root({"name": "示范县", "kind": "county", "code": p})
-    organ = _child(county, ORGAN, f"{p}-1")
-    town = _child(county, TOWN, f"{p}-2", kind="unit")
-    town_one = _child(town, "城关镇第一党支部", f"{p}-2-1")
-    town_two = _child(town, "城关镇第二党支部", f"{p}-2-2")
-    _child(county, "县直属第二党支部", f"{p}-3")
+    organ = add_child(county, ORGAN, f"{p}-1")
+    town = add_child(county, TOWN, f"{p}-2", kind="unit")
+    town_one = add_child(town, "城关镇第一党支部", f"{p}-2-1")
+    town_two = add_child(town, "城关镇第二党支部", f"{p}-2-2")
+    add_child(county, "县直属第二党支部", f"{p}-3")
 
     admin = User.objects.create_user(phone=ADMIN_PHONE[size], real_name="周管理", password=PASSWORD)
     membership_place(user=admin, organization=organ)
@@ -108,23 +95,6 @@ def _county(size: str) -> dict[str, Any]:
     return {"county": county, "organ": organ, "town": town, "people": people}
 
 
-def shot(v: Any, step: str, *, full_page: bool = True) -> None:
-    """A screenshot once the page has loaded, taken from the top (a sticky header would
-    otherwise land mid-page); the whole page unless a dialog is open. Nothing may scroll
-    sideways."""
-    v.page.wait_for_load_state("load")
-    if full_page:
-        v.page.evaluate("window.scrollTo(0, 0)")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    v.page.screenshot(
-        path=str(SCREENSHOTS / f"points-admin-{WIDTH[v.size]}-{step}.png"), full_page=full_page
-    )
-    overflow = v.page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0, f"{step}: the page scrolls sideways by {overflow}px"
-
-
 def _row(*cells: str) -> re.Pattern[str]:
     """A row pattern: the cells' texts in order, whatever the spacing between them."""
     return re.compile(r"^\s*" + r"\s*".join(re.escape(cell) for cell in cells) + r"\s*$")
@@ -141,11 +111,7 @@ def test_an_administrator_records_an_activity_and_reads_the_rankings(visit: Any,
     page = v.page
 
     # Sign in, open the console, then 积分与活动: nothing recorded yet.
-    v.goto(reverse("accounts:login"))
-    page.get_by_label("手机号").fill(ADMIN_PHONE[size])
-    page.get_by_label("密码", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    expect(page.get_by_role("heading", name="周管理，您好")).to_be_visible()
+    v.sign_in(ADMIN_PHONE[size], "周管理")
     v.goto(reverse("console:index"))
     menu = page.get_by_role("navigation", name="管理菜单")
     menu.get_by_role("link", name="积分与活动").click()
@@ -155,7 +121,7 @@ def test_an_administrator_records_an_activity_and_reads_the_rankings(visit: Any,
     expect(page.get_by_text("还没有记录线下学习活动")).to_be_visible()
     if size == "pc":  # on a phone the menu strip says where one is; no breadcrumb
         expect(page.get_by_role("navigation", name="当前位置")).to_contain_text("示范县")
-    shot(v, "01-activities")
+    v.shot_from_top("01-activities")
 
     # The form: a 党课 held yesterday, 5 points each.
     page.get_by_role("link", name="记录活动").click()
@@ -168,7 +134,7 @@ def test_an_administrator_records_an_activity_and_reads_the_rankings(visit: Any,
     picker = page.get_by_role("group", name=re.compile("参加人"))
     expect(picker.get_by_role("checkbox")).to_have_count(7)  # the whole subtree, one page
     expect(picker).to_contain_text("城关镇第二党支部")
-    shot(v, "02-activity-form")
+    v.shot_from_top("02-activity-form")
 
     # Tick three on the list, then find the fourth by name: the ticks ride along.
     for name in ("周管理", "陈学习", "林党员"):
@@ -184,7 +150,7 @@ def test_an_administrator_records_an_activity_and_reads_the_rankings(visit: Any,
     picker.locator("summary").click()
     for name in ("周管理", "陈学习", "林党员"):
         expect(picker.locator(".picker-chosen-names")).to_contain_text(name)
-    shot(v, "03-attendees-picked")
+    v.shot_from_top("03-attendees-picked")
 
     # Record: the confirmation, then each attendee's points (林党员 hit the day's cap).
     page.get_by_role("button", name="记录并计分").click()
@@ -208,7 +174,7 @@ def test_an_administrator_records_an_activity_and_reads_the_rankings(visit: Any,
     ]:
         expect(attendees.filter(has_text=name)).to_have_text(_row(name, organization, paid, note))
     expect(page.get_by_text("全额 3 · 部分 1 · 未得分 0")).to_be_visible()
-    shot(v, "04-activity-recorded")
+    v.shot_from_top("04-activity-recorded")
 
     # A second activity recorded by mistake: 主题党日 for 吴答题, 3 points.
     page.get_by_role("link", name="返回活动列表").click()
@@ -220,7 +186,7 @@ def test_an_administrator_records_an_activity_and_reads_the_rankings(visit: Any,
     page.get_by_role("checkbox", name=re.compile("吴答题")).check()
     page.get_by_role("button", name="记录并计分").click()
     expect(page.get_by_text("已记录活动「八月主题党日」，1 人共得 3 分。")).to_be_visible()
-    shot(v, "05-second-activity")
+    v.shot_from_top("05-second-activity")
 
     # Reverse it, with a reason, in the dialog.
     page.get_by_role("link", name="撤销积分").click()
@@ -229,7 +195,7 @@ def test_an_administrator_records_an_activity_and_reads_the_rankings(visit: Any,
     expect(dialog).to_contain_text("1 名参加人的积分将以冲正记录扣回")
     expect(dialog).to_contain_text("共扣回 3 分")
     dialog.get_by_label("撤销原因").fill("活动改期到下月，误录")
-    shot(v, "06-reverse-dialog", full_page=False)
+    v.shot_from_top("06-reverse-dialog", full_page=False)
     dialog.get_by_role("button", name="确认撤销").click()
     expect(page.get_by_text("已撤销活动「八月主题党日」的积分。")).to_be_visible()
     expect(page.get_by_text(re.compile("原因：活动改期到下月，误录"))).to_be_visible()
@@ -239,7 +205,7 @@ def test_an_administrator_records_an_activity_and_reads_the_rankings(visit: Any,
     expect(paid).to_contain_text("已冲正")
     reversed_row = page.locator("section", has=page.locator("#attendees-title")).locator("tbody tr")
     expect(reversed_row).to_have_text([_row("吴答题", ORGAN, "3", "已冲正")])
-    shot(v, "07-reversed")
+    v.shot_from_top("07-reversed")
     assert LedgerEntry.objects.filter(member=world["people"]["吴答题"]).count() == 2
 
     # The list: both activities, the reversed one marked.
@@ -252,7 +218,7 @@ def test_an_administrator_records_an_activity_and_reads_the_rankings(visit: Any,
     expect(rows.nth(1)).to_contain_text("七月专题党课")
     expect(rows.nth(1)).to_contain_text("已计分")
     expect(rows.nth(1)).to_contain_text("18")
-    shot(v, "08-activities-list")
+    v.shot_from_top("08-activities-list")
 
     # 积分排行 for the county, on yesterday: the attendees placed by their points.
     menu.get_by_role("link", name="积分排行").click()
@@ -278,7 +244,7 @@ def test_an_administrator_records_an_activity_and_reads_the_rankings(visit: Any,
         box = ranking.first.bounding_box()
         assert box is not None
         assert box["height"] <= 80, box
-    shot(v, "09-rankings-members")
+    v.shot_from_top("09-rankings-members")
 
     # The child organisations, by total and per member.
     page.get_by_role("navigation", name="排行类别").get_by_role("link", name="下级组织").click()
@@ -290,7 +256,7 @@ def test_an_administrator_records_an_activity_and_reads_the_rankings(visit: Any,
             _row("3", "县直属第二党支部", "0", "0", "0.00"),
         ]
     )
-    shot(v, "10-rankings-organizations")
+    v.shot_from_top("10-rankings-organizations")
 
     # Switch personal rankings off for the county (a main administrator may).
     page.get_by_role("link", name="排行设置").click()
@@ -298,7 +264,7 @@ def test_an_administrator_records_an_activity_and_reads_the_rankings(visit: Any,
     expect(dialog.get_by_role("heading", name="排行设置")).to_be_visible()
     expect(dialog.locator(".fact", has_text="当前效果")).to_contain_text("显示个人排行")
     dialog.get_by_role("radio", name="关闭").check()
-    shot(v, "11-ranking-setting", full_page=False)
+    v.shot_from_top("11-ranking-setting", full_page=False)
     dialog.get_by_role("button", name="保存").click()
     expect(page.get_by_text("已关闭个人积分排行。", exact=True)).to_be_visible()
     expect(
@@ -312,13 +278,13 @@ def test_an_administrator_records_an_activity_and_reads_the_rankings(visit: Any,
     expect(page.locator(".ranking-table tbody tr")).to_have_count(3)
     expect(page.locator(".ranking-table tbody tr").first).to_contain_text(ORGAN)
     expect(page.get_by_text("林党员")).to_have_count(0)
-    shot(v, "12-rankings-members-off")
+    v.shot_from_top("12-rankings-members-off")
 
     # The 成员 tab now says so, and offers the organisation ranking instead.
     tabs.get_by_role("link", name="成员").click()
     expect(page.get_by_text("个人积分排行已关闭", exact=True)).to_be_visible()
     expect(page.locator(".ranking-table")).to_have_count(0)
-    shot(v, "13-members-tab-off")
+    v.shot_from_top("13-members-tab-off")
     page.get_by_role("link", name="查看下级组织排行").click()
     expect(page.locator(".ranking-table tbody tr")).to_have_count(3)
 
@@ -332,7 +298,7 @@ def test_an_administrator_records_an_activity_and_reads_the_rankings(visit: Any,
             _row("2", "城关镇第二党支部", "0", "1", "0.00"),
         ]
     )
-    shot(v, "14-town-rankings")
+    v.shot_from_top("14-town-rankings")
 
     # The path leads back up, on a phone too.
     crumbs = page.get_by_role("navigation", name="当前位置")

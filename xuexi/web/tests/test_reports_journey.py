@@ -25,26 +25,14 @@ from xuexi.organizations.services import membership_place, role_grant
 from xuexi.points.models import RuleSet
 from xuexi.points.services import points_award, rulesets_install_default
 from xuexi.reports import rollup
-from xuexi.web.tests import test_browser_journeys as journeys
-
-browser = journeys.browser
-visit = journeys.visit
-_allow_database_calls_beside_playwright = journeys._allow_database_calls_beside_playwright
-BOTH_SIZES = journeys.BOTH_SIZES
-PASSWORD = journeys.PASSWORD
-SCREENSHOTS = journeys.SCREENSHOTS
-expect = journeys.expect
+from xuexi.web.tests.test_browser_journeys import BOTH_SIZES, PASSWORD, add_child, expect, visit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+__all__ = ["visit"]  # the fixture, shared by name
+
 ADMIN_PHONE = {"phone": "13300134001", "pc": "13300134002"}
-WIDTH = {"phone": 375, "pc": 1440}
 BRANCH = "城关镇第一党支部"
-
-
-def _child(parent: Organization, name: str, code: str, kind: str = "branch") -> Organization:
-    parent = Organization.objects.get(pk=parent.pk)  # numchild must be fresh for add_child
-    return Organization.objects.add_child(parent, {"name": name, "kind": kind, "code": code})
 
 
 def _county(size: str) -> None:
@@ -52,10 +40,10 @@ def _county(size: str) -> None:
     today, one who did not, one pre-listed; yesterday closed and today refreshed."""
     p = "RJ" + size[:2].upper()
     county = Organization.objects.add_root({"name": "示范县", "kind": "county", "code": p})
-    organ = _child(county, "县委机关党支部", f"{p}-1")
-    town = _child(county, "城关镇", f"{p}-2", kind="unit")
-    town_one = _child(town, BRANCH, f"{p}-2-1")
-    town_two = _child(town, "城关镇第二党支部", f"{p}-2-2")
+    organ = add_child(county, "县委机关党支部", f"{p}-1")
+    town = add_child(county, "城关镇", f"{p}-2", kind="unit")
+    town_one = add_child(town, BRANCH, f"{p}-2-1")
+    town_two = add_child(town, "城关镇第二党支部", f"{p}-2-2")
 
     admin = User.objects.create_user(phone=ADMIN_PHONE[size], real_name="周管理", password=PASSWORD)
     membership_place(user=admin, organization=organ)
@@ -109,17 +97,6 @@ def _county(size: str) -> None:
     rollup.report_today_refresh()
 
 
-def shot(v: Any, step: str) -> None:
-    v.page.wait_for_load_state("load")
-    v.page.evaluate("window.scrollTo(0, 0)")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    v.page.screenshot(path=str(SCREENSHOTS / f"reports-{WIDTH[v.size]}-{step}.png"), full_page=True)
-    overflow = v.page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0, f"{step}: the page scrolls sideways by {overflow}px"
-
-
 @BOTH_SIZES
 def test_a_county_administrator_reads_the_reports_and_downloads_them(visit: Any, size: str) -> None:
     if not RuleSet.objects.exists():
@@ -128,11 +105,7 @@ def test_a_county_administrator_reads_the_reports_and_downloads_them(visit: Any,
     v = visit("reports", size)
     page = v.page
 
-    v.goto(reverse("accounts:login"))
-    page.get_by_label("手机号").fill(ADMIN_PHONE[size])
-    page.get_by_label("密码", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    expect(page.get_by_role("heading", name="周管理，您好")).to_be_visible()
+    v.sign_in(ADMIN_PHONE[size], "周管理")
     v.goto(reverse("console:index"))
     menu = page.get_by_role("navigation", name="管理菜单")
     menu.get_by_role("link", name="学习报表").click()
@@ -153,7 +126,7 @@ def test_a_county_administrator_reads_the_reports_and_downloads_them(visit: Any,
     expect(page.locator(".report-chart svg")).to_be_visible()
     rows = page.locator(".report-table tbody tr")
     expect(rows).to_have_count(2)
-    shot(v, "01-county")
+    v.shot_from_top("01-county")
 
     # Drill down: 城关镇, then its first branch.
     rows.filter(has_text="城关镇").get_by_role("link", name="城关镇", exact=True).click()
@@ -165,7 +138,7 @@ def test_a_county_administrator_reads_the_reports_and_downloads_them(visit: Any,
     expect(page.get_by_text("本组织没有下级组织")).to_be_visible()
     if size == "pc":
         expect(page.get_by_role("navigation", name="当前位置")).to_contain_text("城关镇")
-    shot(v, "02-branch")
+    v.shot_from_top("02-branch")
 
     # Who has not learned today: 孙未学 (registered); 李名单 is under 未注册.
     page.get_by_role("region", name=re.compile("今日实时")).get_by_role(
@@ -176,7 +149,7 @@ def test_a_county_administrator_reads_the_reports_and_downloads_them(visit: Any,
     expect(members).to_have_count(1)
     expect(members.first).to_contain_text("孙未学")
     expect(members.first).to_contain_text("****")
-    shot(v, "03-not-learned")
+    v.shot_from_top("03-not-learned")
     page.get_by_role("navigation", name="成员状态").get_by_role("link", name="未注册").click()
     expect(page.locator(".report-table tbody tr")).to_have_text([re.compile("李名单")])
 
