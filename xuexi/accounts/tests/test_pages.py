@@ -18,6 +18,15 @@ PHONE = "13912345678"
 START = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
 
 
+@pytest.fixture(autouse=True)
+def _sessions_in_the_database(settings):
+    """These tests move the clock with time_machine, which Redis does not follow: with
+    REDIS_URL the sessions are ``cached_db`` and a cached session expires by Redis's own TTL
+    (set from the same expiry age on every save). Here they live in the database, whose expiry
+    date follows the moved clock."""
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+
 def sign_in(client, password=DEFAULT_PASSWORD, **extra):
     return client.post(
         "/accounts/login/", {"method": "password", "phone": PHONE, "password": password} | extra
@@ -84,6 +93,40 @@ def test_a_member_session_ends_after_thirty_idle_minutes(client):
         response = client.get("/me/")
         assert response.status_code == 302
         assert response["Location"].startswith("/accounts/login/")
+
+
+def _session_writes(client, url="/me/") -> list[str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if "django_session" in q["sql"] and not q["sql"].lstrip().upper().startswith("SELECT")
+    ]
+
+
+@pytest.mark.parametrize("administrator", [False, True])
+def test_activity_renews_a_session_at_most_once_a_minute(client, settings, administrator):
+    UserFactory.create(phone=PHONE, is_administrator=administrator)
+    with time_machine.travel(START, tick=False) as clock:
+        sign_in(client)
+        clock.shift(dt.timedelta(seconds=61))
+        assert _session_writes(client)  # a minute on: renewed (saved with a fresh expiry)
+        clock.shift(dt.timedelta(seconds=30))
+        assert _session_writes(client) == []  # 30 s later: not written again
+        cookie_age = client.cookies[settings.SESSION_COOKIE_NAME]["max-age"]
+        clock.shift(dt.timedelta(seconds=31))
+        assert _session_writes(client)
+    assert cookie_age == (15 * 60 if administrator else 30 * 60)
+
+
+def test_a_visitor_without_a_session_is_not_given_one(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert settings.SESSION_COOKIE_NAME not in response.cookies
 
 
 def test_an_administrator_session_ends_after_fifteen_idle_minutes(client):
