@@ -102,7 +102,7 @@ class QuestionForm(ServiceForm):
     blanks = forms.CharField(
         label=gettext_lazy("各空答案"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "乡村\n美丽|美丽的"}),
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": gettext_lazy("乡村\n美丽|美丽的")}),
         help_text=gettext_lazy(
             "每行一个空，按题干中空的顺序；同一个空的多个可接受答案用 | 分隔。"
             "判分时忽略空格、全半角和首尾标点。"

@@ -31,6 +31,7 @@ from xuexi.accounts.passwords import MemberPasswordValidator
 from xuexi.api.errors import error_body
 from xuexi.core.errors import NotAuthenticated
 from xuexi.organizations.models import Organization
+from xuexi.points.models import RuleSet
 
 pytestmark = pytest.mark.django_db
 
@@ -143,6 +144,7 @@ def _chinese_outside_data(html: str) -> list[str]:
     people) are taken out: those are data, not interface text."""
     names = [*Organization.objects.values_list("name", flat=True)]
     names += [*User.objects.values_list("real_name", flat=True)]
+    names += [*RuleSet.objects.values_list("title", flat=True)]
     for name in sorted(set(names), key=len, reverse=True):
         html = html.replace(name, "")
     return _visible_chinese(html)
@@ -456,3 +458,45 @@ def test_msgfmt_counts_no_untranslated_or_fuzzy_entries() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert re.fullmatch(r"\d+ translated messages?\.", result.stderr.strip()), result.stderr
+
+
+@pytest.mark.parametrize(
+    ("persona", "name", "org"),
+    [
+        ("county_admin", "console:reports_dashboard", "county_a"),
+        ("county_admin", "console:reports_members", "county_a"),
+        ("county_admin", "console:points_rankings", "county_a"),
+        ("county_admin", "console:points_activities", "county_a"),
+        ("county_admin", "console:points_activity_create", "county_a"),
+        ("operator", "console:points_rulesets", None),
+        ("operator", "console:content_items", None),
+        ("operator", "console:content_item_create", None),
+        ("operator", "console:content_accounts", None),
+        ("operator", "console:quizzes_questions", None),
+        ("operator", "console:quizzes_question_create", None),
+        ("operator", "console:quizzes_categories", None),
+        ("operator", "console:quizzes_import", None),
+        ("operator", "console:quizzes_specials", None),
+        ("operator", "console:quizzes_special_create", None),
+        ("operator", "console:quizzes_weeklies", None),
+        ("operator", "console:quizzes_weekly_create", None),
+    ],
+)
+def test_the_later_console_pages_have_no_chinese_left_in_english(
+    client: Client, personas: dict[str, Any], persona: str, name: str, org: str | None
+) -> None:
+    client.force_login(personas[persona])
+    url = reverse(name, args=[personas["orgs"][org].pk] if org else [])
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    assert response.status_code == 200
+    assert _chinese_outside_data(response.content.decode()) == [], f"untranslated text on {name}"
+
+
+@pytest.mark.parametrize("name", ["quizzes:weekly", "quizzes:special", "quizzes:wrong"])
+def test_the_quiz_pages_have_no_chinese_left_in_english(
+    client: Client, personas: dict[str, Any], name: str
+) -> None:
+    client.force_login(personas["member"])
+    response = client.get(reverse(name), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert _chinese_outside_data(response.content.decode()) == [], f"untranslated text on {name}"
