@@ -84,6 +84,9 @@ PIPELINE_MEMBERS = 10_000
 KEYS_CHUNK = 500  # keys per UNLINK / per MULTI of partial updates
 TEMP_TTL = dt.timedelta(hours=1)  # a rebuild that dies leaves its temporary keys this long
 NIGHTLY_LOCK = dt.timedelta(hours=3)  # the longest a nightly run may hold off another
+# The longest a cold period's rebuild may keep other readers of that period waiting (a full
+# province day took 5.4 min on the benchmark machine, docs/benchmarks.md).
+COLD_REBUILD_LOCK = dt.timedelta(minutes=30)
 # A move whose repair touches more organisations than this is repaired by a Celery job rather
 # than in the request that moved it.
 REPAIR_INLINE_NODES = 200
@@ -219,8 +222,15 @@ class _Redis:
         self.client = redis_client()
 
     def _ready(self, span: Span) -> None:
-        if not self.client.exists(_ready_key(span)):
-            rankings_rebuild(span.start, periods=(span.period,))
+        if self.client.exists(_ready_key(span)):
+            return
+        # One rebuild per cold period: concurrent readers wait for it under a lock and find
+        # the period ready, instead of each recomputing the same period from the ledger.
+        timeout = COLD_REBUILD_LOCK.total_seconds()
+        name = f"{KEY_PREFIX}:rebuild-lock:{span.period}:{span.start.isoformat()}"
+        with self.client.lock(name, timeout=timeout, blocking_timeout=timeout):
+            if not self.client.exists(_ready_key(span)):
+                rankings_rebuild(span.start, periods=(span.period,))
 
     def member_top(self, node: Organization, span: Span, limit: int) -> list[tuple[int, int]]:
         self._ready(span)

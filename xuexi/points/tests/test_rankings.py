@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -516,3 +518,24 @@ def test_members_see_full_names_of_their_own_organisation_and_masked_names_elsew
     }
     assert (by_county[colleague.pk], by_county[neighbour.pk]) == ("王同事", "陈**")
     assert "phone" not in rankings.MemberRow.__dataclass_fields__  # never a phone number
+
+
+def test_readers_of_a_cold_period_wait_for_one_rebuild(on_redis, monkeypatch):
+    """A period nobody has read since Redis lost it is rebuilt once, however many read it at
+    the same moment: the others wait under the period's lock and then find it ready."""
+    span = rankings.period_span("day", business_day())
+    rebuilds: list[str] = []
+
+    def slow_rebuild(day: dt.date, *, periods: tuple[str, ...]) -> int:
+        rebuilds.append(periods[0])
+        time.sleep(0.3)  # long enough for every reader to arrive while it runs
+        rankings.redis_client().set(rankings._ready_key(span), "1")
+        return 1
+
+    monkeypatch.setattr(rankings, "rankings_rebuild", slow_rebuild)
+    readers = [threading.Thread(target=rankings._Redis()._ready, args=(span,)) for _ in range(5)]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join()
+    assert rebuilds == ["day"]
