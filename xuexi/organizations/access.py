@@ -23,7 +23,12 @@ def _scope(user: User) -> AdminScope:
 
 
 def access_organization_as_admin(user: User, organization_id: int) -> Organization:
-    scope = _scope(user)
+    return access_organization_in_scope(_scope(user), organization_id)
+
+
+def access_organization_in_scope(scope: AdminScope, organization_id: int) -> Organization:
+    """The node ``organization_id`` if ``scope`` (an administrator's, already required) covers
+    it, for a caller that needs the scope itself too and so reads the grants once."""
     organization = Organization.objects.filter(pk=organization_id).first()
     if organization is None or not scope.covers(organization):
         raise NotFound(_("找不到该组织，或它不在您的管理范围内。"))

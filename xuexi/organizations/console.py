@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from xuexi.accounts.models import User
-from xuexi.organizations.access import access_organization_as_admin
+from xuexi.organizations.access import access_organization_in_scope
 from xuexi.organizations.models import Organization
 from xuexi.organizations.scope import AdminScope
 
@@ -43,8 +43,8 @@ def console_organization_as_admin(
 ) -> tuple[User, Organization, AdminScope]:
     """The administrator, the node ``org_id`` and his scope: what a page about one node starts
     with. ``Forbidden`` (403) for a non-administrator, ``NotFound`` (404) outside his scope."""
-    actor = console_actor(request)
-    return actor, access_organization_as_admin(actor, org_id), AdminScope.of(actor)
+    scope = console_admin_scope(request)
+    return scope.user, access_organization_in_scope(scope, org_id), scope
 
 
 def console_page(request: HttpRequest, items: Any, size: int = PAGE_SIZE) -> Page[Any]:
